@@ -1,0 +1,43 @@
+"""depth_maps: DPT monocular depth (relative inverse depth), saved losslessly."""
+
+import dagster as dg
+
+from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.partitions import disaster_types
+from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
+
+
+@dg.asset(
+    partitions_def=disaster_types,
+    deps=["disaster_images"],
+    group_name=GROUP_GENERATION,
+    kinds={"pytorch", "transformers"},
+    pool="gpu",
+)
+def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: ModelRegistry,
+               device: TorchDevice) -> dg.MaterializeResult:
+    """Per image: ``disparity_NNN.npy`` (float32, larger = nearer) and a 16-bit PNG of the same map."""
+    from cinema_dag.artefacts import read_images, write_arrays
+    from cinema_dag.previews import colorize, png_markdown
+    from cinema_dag.vision.depth import depth_to_png16, estimate_depth
+
+    key = context.partition_key
+    images = read_images(store.require("disaster_images", key))
+    timings: dict[str, float] = {}
+    with timed(context, "load depth", timings):
+        depth_model = models.load("depth", device.torch_device(), device.torch_dtype())
+    with timed(context, f"estimate depth for {len(images)} images", timings):
+        maps = estimate_depth(depth_model, images)
+    with store.stage("depth_maps", key) as out:
+        write_arrays(out, maps, "disparity")
+        for i, disparity in enumerate(maps):
+            (out / f"disparity_{i:03d}.png").write_bytes(depth_to_png16(disparity))
+    device.free_memory()
+    return dg.MaterializeResult(metadata={
+        "num_maps": len(maps),
+        "size": f"{maps[0].shape[1]}x{maps[0].shape[0]}" if maps else "",
+        "model_id": models.model_id("depth"),
+        "preview": dg.MetadataValue.md(png_markdown([colorize(m) for m in maps])),
+        "path": dg.MetadataValue.path(store.uri("depth_maps", key)),
+        **timing_metadata(timings),
+    })

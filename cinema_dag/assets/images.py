@@ -1,0 +1,66 @@
+"""disaster_images: Stable Diffusion renders the generated prompts."""
+
+import dagster as dg
+from pydantic import Field
+
+from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.partitions import disaster_types
+from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
+
+
+class ImageConfig(dg.Config):
+    num_images: int = Field(default=2, ge=1, le=256, description="Images per partition (prompts are cycled).")
+    height: int | None = Field(default=None, description="Pixels, divisible by 8; None = the profile's default.")
+    width: int | None = Field(default=None, description="Pixels, divisible by 8; None = the profile's default.")
+    num_inference_steps: int | None = Field(default=None, description="Denoising steps; None = profile default.")
+    guidance_scale: float | None = Field(default=None, description="Classifier-free guidance; None = profile default.")
+    scheduler: str = Field(default="dpm", description="dpm | ddim | euler | euler_a | pndm")
+    seed: int = Field(default=0, description="Image i uses seed + i: the same seed gives the same images.")
+
+
+@dg.asset(
+    partitions_def=disaster_types,
+    deps=["generated_prompts"],
+    group_name=GROUP_GENERATION,
+    kinds={"pytorch", "diffusers"},
+    pool="gpu",
+)
+def disaster_images(context: dg.AssetExecutionContext, config: ImageConfig, store: ArtefactStore,
+                    models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
+    """Disaster-scene images from the generated prompts (Stable Diffusion, seeded, reproducible)."""
+    from cinema_dag.artefacts import read_json, write_images, write_json
+    from cinema_dag.previews import png_markdown
+    from cinema_dag.vision.generate import generate_images
+
+    key = context.partition_key
+    prompts = read_json(store.require("generated_prompts", key), "prompts.json")
+    if not prompts:
+        raise dg.Failure(f"generated_prompts for {key!r} is empty: nothing to render")
+    chosen = [prompts[i % len(prompts)] for i in range(config.num_images)]
+    timings: dict[str, float] = {}
+    with timed(context, "load text_to_image", timings):
+        pipe = models.load("text_to_image", device.torch_device(), device.torch_dtype())
+    with timed(context, f"generate {config.num_images} images", timings):
+        images, settings = generate_images(
+            pipe,
+            [p["prompt"] for p in chosen],
+            [p["negative_prompt"] for p in chosen],
+            height=config.height, width=config.width, num_inference_steps=config.num_inference_steps,
+            guidance_scale=config.guidance_scale, seed=config.seed, scheduler=config.scheduler,
+            callback=lambda i, n: context.log.debug(f"image {i + 1}/{n} done"),
+        )
+    records = [{"index": i, "prompt": p["prompt"], "negative_prompt": p["negative_prompt"],
+                "seed": config.seed + i} for i, p in enumerate(chosen)]
+    with store.stage("disaster_images", key, {"seed": config.seed, **settings}) as out:
+        write_images(out, images)
+        write_json(out, "images.json", {"settings": settings, "images": records})
+    device.free_memory()
+    return dg.MaterializeResult(metadata={
+        "num_images": len(images),
+        "size": f"{images[0].width}x{images[0].height}",
+        "model_id": models.model_id("text_to_image"),
+        "settings": dg.MetadataValue.json(settings),
+        "preview": dg.MetadataValue.md(png_markdown(images)),
+        "path": dg.MetadataValue.path(store.uri("disaster_images", key)),
+        **timing_metadata(timings),
+    })

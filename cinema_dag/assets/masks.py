@@ -1,0 +1,64 @@
+"""motion_masks: the regions that will move (LangSAM method: GroundingDINO boxes → SAM masks)."""
+
+import dagster as dg
+from pydantic import Field
+
+from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.partitions import disaster_types
+from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
+
+
+class MaskConfig(dg.Config):
+    box_threshold: float = Field(default=0.3, description="GroundingDINO box score threshold.")
+    text_threshold: float = Field(default=0.25, description="GroundingDINO text score threshold.")
+    prompts: list[str] = Field(default_factory=list,
+                               description="Phrases for what moves; empty = the disaster type's defaults.")
+
+
+@dg.asset(
+    partitions_def=disaster_types,
+    deps=["disaster_images"],
+    group_name=GROUP_GENERATION,
+    kinds={"pytorch", "transformers"},
+    pool="gpu",
+)
+def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: ArtefactStore,
+                 models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
+    """Boolean masks of water, fire, smoke, snow … per image; an image where nothing is found gets an
+    empty mask recorded as such (the cinemagraph then moves only the camera)."""
+    from cinema_dag.artefacts import read_images, write_json, write_masks
+    from cinema_dag.disasters import get_disaster
+    from cinema_dag.previews import overlay_mask, png_markdown
+    from cinema_dag.vision.segment import segment_motion
+
+    key = context.partition_key
+    images = read_images(store.require("disaster_images", key))
+    phrases = list(config.prompts) or list(get_disaster(key).motion_prompts)
+    timings: dict[str, float] = {}
+    with timed(context, "load grounding + segmenter", timings):
+        grounding = models.load("grounding", device.torch_device(), device.torch_dtype())
+        segmenter = models.load("segmenter", device.torch_device(), device.torch_dtype())
+    with timed(context, f"segment {len(images)} images", timings):
+        results = segment_motion(grounding, segmenter, images, phrases,
+                                 box_threshold=config.box_threshold, text_threshold=config.text_threshold)
+    records = [r.to_dict() for r in results]
+    empty = [i for i, r in enumerate(results) if r.empty]
+    for i in empty:
+        context.log.warning(f"image {i}: no region above the thresholds for {phrases}: empty mask")
+    with store.stage("motion_masks", key, {"prompts": phrases}) as out:
+        write_masks(out, [r.mask for r in results])
+        write_json(out, "masks.json", {"prompts": phrases, "box_threshold": config.box_threshold,
+                                       "text_threshold": config.text_threshold, "masks": records})
+    device.free_memory()
+    coverage = [float(r.mask.mean()) for r in results]
+    return dg.MaterializeResult(metadata={
+        "num_masks": len(results),
+        "empty_masks": len(empty),
+        "mean_coverage": sum(coverage) / max(len(coverage), 1),
+        "prompts": ", ".join(phrases),
+        "model_ids": f"{models.model_id('grounding')} + {models.model_id('segmenter')}",
+        "preview": dg.MetadataValue.md(png_markdown(
+            [overlay_mask(img, r.mask) for img, r in zip(images, results)])),
+        "path": dg.MetadataValue.path(store.uri("motion_masks", key)),
+        **timing_metadata(timings),
+    })

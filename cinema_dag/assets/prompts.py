@@ -1,0 +1,67 @@
+"""generated_prompts: the metadata generator (LLM, with the newest LoRA adapter) writes T2I prompts."""
+
+import dagster as dg
+from pydantic import Field
+
+from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.partitions import disaster_types
+from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
+
+ADAPTER_ASSET, ADAPTER_PARTITION = "prompt_lora", "adapter"
+
+
+class PromptConfig(dg.Config):
+    num_prompts: int = Field(default=2, ge=1, le=64, description="Prompts to generate for the partition.")
+    seed: int = Field(default=0, description="Sampling seed: the same seed gives the same prompts.")
+    max_new_tokens: int | None = Field(default=None, description="Tokens to sample; None = the profile's default.")
+    alert_keywords: list[str] = Field(default_factory=list, description="Extra keywords, e.g. from an alert.")
+    use_adapter: bool = Field(default=True, description="Use the newest prompt_lora adapter when one exists.")
+
+
+@dg.asset(
+    partitions_def=disaster_types,
+    deps=[ADAPTER_ASSET],
+    group_name=GROUP_GENERATION,
+    kinds={"pytorch", "transformers"},
+    pool="gpu",
+)
+def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, store: ArtefactStore,
+                      models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
+    """Text-to-image prompts in the paper's metadata template, one set per disaster type."""
+    from cinema_dag.text.prompts import generate_prompts
+
+    key = context.partition_key
+    timings: dict[str, float] = {}
+    adapter_path = None
+    adapter_version = None
+    if config.use_adapter and store.storage.is_complete(ADAPTER_ASSET, ADAPTER_PARTITION):
+        adapter_path = store.require(ADAPTER_ASSET, ADAPTER_PARTITION)
+        adapter_version = store.manifest(ADAPTER_ASSET, ADAPTER_PARTITION)["metadata"].get("version")
+    if adapter_path is None:
+        context.log.warning("No prompt_lora adapter found: generating with the base model.")
+
+    with timed(context, "load llm", timings):
+        llm = models.load("llm", device.torch_device(), device.torch_dtype())
+    with timed(context, "generate prompts", timings):
+        prompts = generate_prompts(
+            llm, key, keywords=tuple(config.alert_keywords), num_prompts=config.num_prompts,
+            seed=config.seed, max_new_tokens=config.max_new_tokens, adapter_path=adapter_path,
+        )
+    records = [p.to_dict() for p in prompts]
+    with store.stage("generated_prompts", key, {"seed": config.seed, "adapter": adapter_version}) as out:
+        from cinema_dag.artefacts import write_json
+
+        write_json(out, "prompts.json", records)
+
+    table = "\n".join(f"| {i} | {r['prompt'][:160]} |" for i, r in enumerate(records))
+    return dg.MaterializeResult(metadata={
+        "num_prompts": len(records),
+        "model_id": models.model_id("llm"),
+        "profile": models.profile,
+        "adapter": adapter_version or "none (base model)",
+        "used_adapter": adapter_path is not None,
+        "prompts": dg.MetadataValue.md("| # | prompt |\n|---|---|\n" + table),
+        "negative_prompt": records[0]["negative_prompt"] if records else "",
+        "path": dg.MetadataValue.path(store.uri("generated_prompts", key)),
+        **timing_metadata(timings),
+    })

@@ -1,0 +1,3 @@
+"""Schedules."""
+
+ALL_SCHEDULES = []

@@ -1,0 +1,80 @@
+"""Small inline previews (base64 PNG/GIF in Markdown) for the Dagster UI.
+
+Metadata lives in the instance's event log, so previews are thumbnails of a few kilobytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["thumbnail", "png_markdown", "gif_markdown", "overlay_mask", "colorize"]
+
+THUMBNAIL_SIZE = 192
+
+
+def thumbnail(image: Image.Image | np.ndarray, size: int = THUMBNAIL_SIZE) -> Image.Image:
+    """An RGB copy no larger than ``size`` on its longer side."""
+    img = Image.fromarray(np.asarray(image)) if isinstance(image, np.ndarray) else image
+    img = img.convert("RGB")
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return img
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def png_markdown(images: Sequence[Image.Image | np.ndarray] | Image.Image | np.ndarray,
+                 alt: str = "preview", size: int = THUMBNAIL_SIZE) -> str:
+    """Markdown with one inline PNG thumbnail per image (at most 4)."""
+    if isinstance(images, (Image.Image, np.ndarray)):
+        images = [images]
+    parts = []
+    for image in list(images)[:4]:
+        buffer = io.BytesIO()
+        thumbnail(image, size).save(buffer, format="PNG", optimize=True)
+        parts.append(f"![{alt}]({_data_uri(buffer.getvalue(), 'image/png')})")
+    return " ".join(parts)
+
+
+def gif_markdown(frames: np.ndarray | Sequence[np.ndarray], fps: float = 12.5, size: int = 160,
+                 max_frames: int = 30, alt: str = "cinemagraph") -> str:
+    """Markdown with an inline, looping GIF thumbnail of ``frames`` (N, H, W, 3) uint8."""
+    frames = list(frames)
+    if not frames:
+        raise ValueError("gif_markdown needs at least one frame; got 0")
+    step = max(1, len(frames) // max_frames)
+    thumbs = [thumbnail(f, size) for f in frames[::step]]
+    buffer = io.BytesIO()
+    thumbs[0].save(buffer, format="GIF", save_all=True, append_images=thumbs[1:],
+                   duration=int(1000 * step / fps), loop=0, optimize=True)
+    return f"![{alt}]({_data_uri(buffer.getvalue(), 'image/gif')})"
+
+
+def overlay_mask(image: Image.Image | np.ndarray, mask: np.ndarray,
+                 color: tuple[int, int, int] = (0, 160, 255), alpha: float = 0.45) -> np.ndarray:
+    """The image with ``mask`` (H, W) tinted in ``color``; returns uint8 (H, W, 3)."""
+    rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image).astype(np.float32)
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != rgb.shape[:2]:
+        raise ValueError(f"mask shape {mask.shape} does not match image shape {rgb.shape[:2]}")
+    tint = np.asarray(color, dtype=np.float32)
+    rgb[mask] = (1 - alpha) * rgb[mask] + alpha * tint
+    return rgb.clip(0, 255).astype(np.uint8)
+
+
+def colorize(values: np.ndarray) -> np.ndarray:
+    """A float map (H, W) as a uint8 (H, W, 3) false-colour image (min-max normalised)."""
+    values = np.nan_to_num(np.asarray(values, dtype=np.float32))
+    lo, hi = float(values.min()), float(values.max())
+    norm = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+    # A cheap perceptual ramp (dark blue → yellow) without matplotlib.
+    r = np.clip(1.5 * norm - 0.25, 0, 1)
+    g = np.clip(1.2 * norm, 0, 1) * 0.9
+    b = np.clip(1.0 - 1.6 * np.abs(norm - 0.3), 0, 1)
+    return (np.stack([r, g, b], axis=-1) * 255).astype(np.uint8)
