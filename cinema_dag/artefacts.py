@@ -17,7 +17,7 @@ from PIL import Image
 
 __all__ = [
     "write_json", "read_json",
-    "write_images", "read_images",
+    "write_images", "read_images", "read_images_from_paths",
     "write_masks", "read_masks",
     "write_arrays", "read_arrays",
     "MAX_IMAGE_PIXELS",
@@ -60,16 +60,7 @@ def read_images(folder: Path, prefix: str = "image") -> list[Image.Image]:
     Raises:
         ValueError: for an undecodable or oversized image, naming the file.
     """
-    images = []
-    for path in _indexed(folder, prefix, ".png"):
-        try:
-            with Image.open(path) as img:
-                if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise ValueError(f"{path} has {img.width}x{img.height} pixels, over {MAX_IMAGE_PIXELS}")
-                images.append(img.convert("RGB"))
-        except (OSError, Image.DecompressionBombError) as err:
-            raise ValueError(f"cannot decode {path}: {err}") from None
-    return images
+    return read_images_from_paths(_indexed(folder, prefix, ".png"))
 
 
 def write_masks(folder: Path, masks: list[np.ndarray], prefix: str = "mask") -> list[Path]:
@@ -104,3 +95,17 @@ def write_arrays(folder: Path, arrays: list[np.ndarray], prefix: str) -> list[Pa
 
 def read_arrays(folder: Path, prefix: str) -> list[np.ndarray]:
     return [np.load(p, allow_pickle=False) for p in _indexed(folder, prefix, ".npy")]
+
+
+def read_images_from_paths(paths: list[Path]) -> list[Image.Image]:
+    """Load listed image files as RGB (same guards as :func:`read_images`)."""
+    images = []
+    for path in paths:
+        try:
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_IMAGE_PIXELS:
+                    raise ValueError(f"{path} has {img.width}x{img.height} pixels, over {MAX_IMAGE_PIXELS}")
+                images.append(img.convert("RGB"))
+        except (OSError, Image.DecompressionBombError) as err:
+            raise ValueError(f"cannot decode {path}: {err}") from None
+    return images

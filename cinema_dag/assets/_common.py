@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,15 +15,22 @@ GROUP_TRAINING = "training"
 
 
 @contextmanager
-def timed(context: dg.AssetExecutionContext, what: str, timings: dict[str, float]) -> Iterator[None]:
-    """Log how long ``what`` took and record it in ``timings`` (seconds) for the asset's metadata."""
-    context.log.info(f"{what}…")
+def timed(context: dg.AssetExecutionContext, step: str, timings: dict[str, float],
+          detail: str = "") -> Iterator[None]:
+    """Log how long ``step`` took and add it to ``timings`` (seconds) for the asset's metadata.
+
+    ``step`` is a stable name ("generate images") so metadata keys are the same in every run;
+    ``detail`` ("2 images, flood") only goes to the log. Repeated steps add up.
+    """
+    label = f"{step} ({detail})" if detail else step
+    context.log.info(f"{label}…")
     start = time.perf_counter()
     yield
     seconds = time.perf_counter() - start
-    timings[what] = round(seconds, 3)
-    context.log.info(f"{what}: {seconds:.2f} s")
+    timings[step] = round(timings.get(step, 0.0) + seconds, 3)
+    context.log.info(f"{label}: {seconds:.2f} s")
 
 
 def timing_metadata(timings: dict[str, float]) -> dict[str, dg.MetadataValue]:
-    return {f"seconds_{k.replace(' ', '_')}": dg.MetadataValue.float(v) for k, v in timings.items()}
+    """``seconds_<step>`` entries, e.g. ``seconds_generate_images``."""
+    return {"seconds_" + re.sub(r"\W+", "_", k).strip("_"): dg.MetadataValue.float(v) for k, v in timings.items()}

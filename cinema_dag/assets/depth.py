@@ -24,9 +24,9 @@ def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: 
     key = context.partition_key
     images = read_images(store.require("disaster_images", key))
     timings: dict[str, float] = {}
-    with timed(context, "load depth", timings):
+    with timed(context, "load model", timings):
         depth_model = models.load("depth", device.torch_device(), device.torch_dtype())
-    with timed(context, f"estimate depth for {len(images)} images", timings):
+    with timed(context, "estimate", timings, f"{len(images)} images"):
         maps = estimate_depth(depth_model, images)
     with store.stage("depth_maps", key) as out:
         write_arrays(out, maps, "disparity")

@@ -14,7 +14,7 @@ class ImageConfig(dg.Config):
     width: int | None = Field(default=None, description="Pixels, divisible by 8; None = the profile's default.")
     num_inference_steps: int | None = Field(default=None, description="Denoising steps; None = profile default.")
     guidance_scale: float | None = Field(default=None, description="Classifier-free guidance; None = profile default.")
-    scheduler: str = Field(default="dpm", description="dpm | ddim | euler | euler_a | pndm")
+    scheduler: str | None = Field(default=None, description="dpm | ddim | euler | euler_a | pndm; None = profile default.")
     seed: int = Field(default=0, description="Image i uses seed + i: the same seed gives the same images.")
 
 
@@ -38,16 +38,13 @@ def disaster_images(context: dg.AssetExecutionContext, config: ImageConfig, stor
         raise dg.Failure(f"generated_prompts for {key!r} is empty: nothing to render")
     chosen = [prompts[i % len(prompts)] for i in range(config.num_images)]
     timings: dict[str, float] = {}
-    with timed(context, "load text_to_image", timings):
+    with timed(context, "load model", timings):
         pipe = models.load("text_to_image", device.torch_device(), device.torch_dtype())
-    with timed(context, f"generate {config.num_images} images", timings):
-        images, settings = generate_images(
-            pipe,
-            [p["prompt"] for p in chosen],
-            [p["negative_prompt"] for p in chosen],
-            height=config.height, width=config.width, num_inference_steps=config.num_inference_steps,
-            guidance_scale=config.guidance_scale, seed=config.seed, scheduler=config.scheduler,
-            callback=lambda i, n: context.log.debug(f"image {i + 1}/{n} done"),
+    settings = _settings(config, pipe.defaults)
+    with timed(context, "generate", timings, f"{config.num_images} images"):
+        images = generate_images(
+            pipe, [p["prompt"] for p in chosen], [p["negative_prompt"] for p in chosen],
+            seed=config.seed, **settings,
         )
     records = [{"index": i, "prompt": p["prompt"], "negative_prompt": p["negative_prompt"],
                 "seed": config.seed + i} for i, p in enumerate(chosen)]
@@ -64,3 +61,9 @@ def disaster_images(context: dg.AssetExecutionContext, config: ImageConfig, stor
         "path": dg.MetadataValue.path(store.uri("disaster_images", key)),
         **timing_metadata(timings),
     })
+
+
+def _settings(config: ImageConfig, defaults) -> dict:
+    """Config values, with the profile's defaults where the config leaves them out (None)."""
+    fields = ("height", "width", "num_inference_steps", "guidance_scale", "scheduler")
+    return {f: getattr(config, f) if getattr(config, f) is not None else defaults.get(f) for f in fields}

@@ -35,13 +35,15 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
     images = read_images(store.require("disaster_images", key))
     phrases = list(config.prompts) or list(get_disaster(key).motion_prompts)
     timings: dict[str, float] = {}
-    with timed(context, "load grounding + segmenter", timings):
+    with timed(context, "load models", timings):
         grounding = models.load("grounding", device.torch_device(), device.torch_dtype())
         segmenter = models.load("segmenter", device.torch_device(), device.torch_dtype())
-    with timed(context, f"segment {len(images)} images", timings):
+    with timed(context, "segment", timings, f"{len(images)} images"):
         results = segment_motion(grounding, segmenter, images, phrases,
                                  box_threshold=config.box_threshold, text_threshold=config.text_threshold)
-    records = [r.to_dict() for r in results]
+    records = [{"index": i, "empty": r.empty, "coverage": r.coverage, "labels": list(r.labels),
+                "scores": [float(x) for x in r.scores], "boxes": [[float(v) for v in b] for b in r.boxes],
+                "prompt": r.prompt} for i, r in enumerate(results)]
     empty = [i for i, r in enumerate(results) if r.empty]
     for i in empty:
         context.log.warning(f"image {i}: no region above the thresholds for {phrases}: empty mask")
@@ -50,7 +52,7 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
         write_json(out, "masks.json", {"prompts": phrases, "box_threshold": config.box_threshold,
                                        "text_threshold": config.text_threshold, "masks": records})
     device.free_memory()
-    coverage = [float(r.mask.mean()) for r in results]
+    coverage = [r.coverage for r in results]
     return dg.MaterializeResult(metadata={
         "num_masks": len(results),
         "empty_masks": len(empty),

@@ -1,5 +1,7 @@
 """generated_prompts: the metadata generator (LLM, with the newest LoRA adapter) writes T2I prompts."""
 
+import dataclasses
+
 import dagster as dg
 from pydantic import Field
 
@@ -7,7 +9,9 @@ from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
-ADAPTER_ASSET, ADAPTER_PARTITION = "prompt_lora", "adapter"
+from cinema_dag.assets.training import ADAPTER_SUBDIR, ALL, LOSS_CHECK
+
+ADAPTER_ASSET = "prompt_lora"
 
 
 class PromptConfig(dg.Config):
@@ -32,22 +36,16 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
 
     key = context.partition_key
     timings: dict[str, float] = {}
-    adapter_path = None
-    adapter_version = None
-    if config.use_adapter and store.storage.is_complete(ADAPTER_ASSET, ADAPTER_PARTITION):
-        adapter_path = store.require(ADAPTER_ASSET, ADAPTER_PARTITION)
-        adapter_version = store.manifest(ADAPTER_ASSET, ADAPTER_PARTITION)["metadata"].get("version")
-    if adapter_path is None:
-        context.log.warning("No prompt_lora adapter found: generating with the base model.")
+    adapter_path, adapter_version = _usable_adapter(context, store) if config.use_adapter else (None, None)
 
-    with timed(context, "load llm", timings):
+    with timed(context, "load model", timings):
         llm = models.load("llm", device.torch_device(), device.torch_dtype())
-    with timed(context, "generate prompts", timings):
+    with timed(context, "generate", timings):
         prompts = generate_prompts(
             llm, key, keywords=tuple(config.alert_keywords), num_prompts=config.num_prompts,
             seed=config.seed, max_new_tokens=config.max_new_tokens, adapter_path=adapter_path,
         )
-    records = [p.to_dict() for p in prompts]
+    records = [dataclasses.asdict(p) for p in prompts]
     with store.stage("generated_prompts", key, {"seed": config.seed, "adapter": adapter_version}) as out:
         from cinema_dag.artefacts import write_json
 
@@ -65,3 +63,19 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
         "path": dg.MetadataValue.path(store.uri("generated_prompts", key)),
         **timing_metadata(timings),
     })
+
+
+def _usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore):
+    """The newest prompt_lora adapter whose held-out check passed, as (folder, version), else (None, None)."""
+    from cinema_dag.artefacts import read_json
+
+    if not store.storage.is_complete(ADAPTER_ASSET, ALL):
+        context.log.warning("No prompt_lora adapter yet: generating with the base model.")
+        return None, None
+    folder = store.require(ADAPTER_ASSET, ALL)
+    version = store.manifest(ADAPTER_ASSET, ALL)["metadata"].get("version")
+    if not read_json(folder, "check.json").get(LOSS_CHECK):
+        context.log.warning(f"prompt_lora {version} failed its held-out loss check: using the base model.")
+        return None, None
+    context.log.info(f"Using prompt_lora adapter {version}")
+    return folder / ADAPTER_SUBDIR, version

@@ -33,6 +33,7 @@ __all__ = [
     "check_component",
     "get_profile",
     "get_spec",
+    "model_id",
     "weights_env_var",
 ]
 
@@ -44,6 +45,13 @@ DEFAULT_PROFILE = "tiny"
 #: ``model_id`` of the tiny components is ``"cinema-dag/tiny-<component>"``: not a hub repository,
 #: a name that says in metadata and logs that random weights were used.
 TINY_MODEL_PREFIX = "cinema-dag/tiny-"
+
+
+def check_component(component: str) -> str:
+    """Return ``component`` if it is one of :data:`COMPONENTS`, else raise ``UnknownComponentError``."""
+    if component not in COMPONENTS:
+        raise UnknownComponentError(f"Unknown component {component!r}; components are: {', '.join(COMPONENTS)}")
+    return component
 
 
 @dataclass(frozen=True)
@@ -181,13 +189,6 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
 )
 
 
-def check_component(component: str) -> str:
-    """Return ``component`` if it is one of :data:`COMPONENTS`, else raise ``UnknownComponentError``."""
-    if component not in COMPONENTS:
-        raise UnknownComponentError(f"Unknown component {component!r}; components are: {', '.join(COMPONENTS)}")
-    return component
-
-
 def get_profile(name: str) -> Profile:
     """The profile called ``name``.
 
@@ -203,6 +204,11 @@ def get_profile(name: str) -> Profile:
 def get_spec(component: str, profile: str = DEFAULT_PROFILE) -> ComponentSpec:
     """The :class:`ComponentSpec` of ``component`` in ``profile``."""
     return get_profile(profile)[component]
+
+
+def model_id(profile: str, component: str) -> str:
+    """The model id of ``component`` in ``profile`` (for metadata), e.g. ``model_id("paper", "depth")``."""
+    return get_spec(component, profile).model_id
 
 
 def weights_env_var(component: str) -> str:

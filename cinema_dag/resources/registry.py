@@ -44,7 +44,7 @@ class ModelRegistry(dg.ConfigurableResource):
     def model_id(self, component: str) -> str:
         from cinema_dag.models import profiles
 
-        return profiles.model_id(self.profile, component)
+        return profiles.get_spec(component, self.profile).model_id
 
     def release(self) -> None:
         """Drop every loaded model (the device resource frees the accelerator's cache)."""

@@ -1,0 +1,265 @@
+"""Vectorised z-buffer point splatting in plain torch (same code on CPU and CUDA).
+
+One ``scatter_reduce_(amin)`` of a packed 64-bit key per point does the whole depth test:
+
+    key = float32_bits(depth) << 32 | point_id
+
+Positive float32 bit patterns order like the floats, so the smallest key at a pixel is the nearest
+point, and its id (the low word) says which colour to fetch: no second pass, no atomics of our own,
+no PyTorch3D or CuPy. Ties in depth go to the smaller id.
+
+Convention:
+    Splats go to a *padded* grid of ``(H + 2) x (W + 2)`` pixels. Image pixel ``(i, j)`` is padded
+    pixel ``(i + 1, j + 1)``; every point off the image is clamped into the one-pixel border (the
+    "sentinel" pixels), so the scatter needs no mask and no ``where``. An empty pixel holds
+    :func:`empty_key`: depth +inf and the sentinel id (one past the last point), whose colour table
+    entry is transparent.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "EMPTY_DEPTH_BITS",
+    "HI_WORD",
+    "LO_WORD",
+    "empty_key",
+    "pack_keys",
+    "unpack_keys",
+    "PaddedGrid",
+    "splat_keys",
+    "fill_cracks",
+    "crack_tolerance",
+    "fill_holes",
+    "splat_points",
+]
+
+EMPTY_DEPTH_BITS = 0x7F800000
+"""Bit pattern of float32 +inf: the depth of an empty pixel."""
+
+# A little-endian int64 is (low int32, high int32) in memory; big-endian the other way round.
+LO_WORD, HI_WORD = (0, 1) if sys.byteorder == "little" else (1, 0)
+
+
+def empty_key(sentinel_id: int) -> int:
+    """The key of an empty pixel: depth +inf, id ``sentinel_id``."""
+    if not 0 <= sentinel_id < 2**31:
+        raise ValueError(f"`sentinel_id` must be in [0, 2**31); got {sentinel_id}")
+    return (EMPTY_DEPTH_BITS << 32) | sentinel_id
+
+
+def pack_keys(depth: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
+    """Keys ``bits(depth) << 32 | id`` for positive finite depths.
+
+    Args:
+        depth: ``float32 (P,)``, > 0.
+        ids: ``(P,)`` non-negative ids below 2**31; default ``arange(P)``.
+
+    Returns:
+        ``int64 (P,)``.
+
+    Example:
+        >>> keys = pack_keys(torch.tensor([2.0, 1.0]))
+        >>> unpack_keys(keys)
+        (tensor([2., 1.]), tensor([0, 1]))
+    """
+    if depth.dtype != torch.float32 or depth.ndim != 1:
+        raise ValueError(f"`depth` must be float32 (P,); got {depth.dtype} {tuple(depth.shape)}")
+    if ids is None:
+        ids = torch.arange(depth.shape[0], device=depth.device)
+    keys = torch.empty(depth.shape[0], dtype=torch.int64, device=depth.device)
+    words = keys.view(torch.int32).view(-1, 2)
+    words[:, HI_WORD] = depth.view(torch.int32)
+    words[:, LO_WORD] = ids.to(torch.int32)
+    return keys
+
+
+def unpack_keys(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(depth float32, id int64)`` of packed keys (empty pixels give ``inf`` and the sentinel id)."""
+    words = keys.contiguous().view(torch.int32).view(-1, 2)
+    return words[:, HI_WORD].contiguous().view(torch.float32).view(keys.shape), words[:, LO_WORD].to(torch.int64).view(keys.shape)
+
+
+class PaddedGrid:
+    """Geometry of the padded splat grid for an ``H x W`` image (see the module docstring)."""
+
+    def __init__(self, height: int, width: int) -> None:
+        if height < 1 or width < 1:
+            raise ValueError(f"image size must be positive; got {height}x{width}")
+        self.height, self.width = int(height), int(width)
+        self.padded_width = self.width + 2
+        self.numel = (self.height + 2) * self.padded_width
+        # Padded pixel (row, col) sits at row * padded_width + col.
+
+    def __repr__(self) -> str:
+        return f"PaddedGrid(height={self.height}, width={self.width})"
+
+    def new_buffer(self, empty: int, device: torch.device | str | None = None) -> torch.Tensor:
+        """A flat ``int64`` key buffer filled with ``empty``."""
+        return torch.full((self.numel,), empty, dtype=torch.int64, device=device)
+
+    def view2d(self, buffer: torch.Tensor) -> torch.Tensor:
+        """``(H + 2, W + 2)`` view of a flat buffer."""
+        return buffer.view(self.height + 2, self.padded_width)
+
+    def interior(self, buffer: torch.Tensor) -> torch.Tensor:
+        """``(H, W)`` (strided) view of the image pixels of a flat buffer."""
+        return self.view2d(buffer)[1:-1, 1:-1]
+
+    def clear_border(self, buffer: torch.Tensor, empty: int) -> None:
+        """Reset the sentinel border (where off-image points were clamped) to ``empty``."""
+        grid = self.view2d(buffer)
+        grid[0].fill_(empty)
+        grid[-1].fill_(empty)
+        grid[:, 0].fill_(empty)
+        grid[:, -1].fill_(empty)
+
+    def pixel_index(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Padded flat index of the pixel nearest to image coordinates ``(x, y)`` (any shape).
+
+        Off-image points go to the border. Reference implementation (the renderer inlines a faster
+        version with preallocated buffers and constants folded in).
+        """
+        col = (x + 1.5).clamp_(0, self.width + 1).floor_()
+        row = (y + 1.5).clamp_(0, self.height + 1).floor_()
+        return (row * self.padded_width + col).to(torch.int64)
+
+
+def splat_keys(buffer: torch.Tensor, pixels: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """Z-buffer: ``buffer[p] = min(buffer[p], keys[i] for i with pixels[i] == p)``, in place.
+
+    Args:
+        buffer: flat ``int64`` key buffer.
+        pixels: ``int64 (P,)`` flat indices into ``buffer``.
+        keys: ``int64 (P,)`` packed keys.
+
+    Returns:
+        ``buffer``.
+    """
+    return buffer.scatter_reduce_(0, pixels, keys, reduce="amin", include_self=True)
+
+
+def crack_tolerance(relative: float = 0.03) -> int:
+    """Key offset meaning "nearer by about ``relative``" (float bits are piecewise-linear in log2)."""
+    if not 0 < relative < 1:
+        raise ValueError(f"`relative` must be in (0, 1); got {relative!r}")
+    # One unit of the float32 exponent (2**23 in bits) doubles the value: log2(1 + r) of it.
+    import math
+
+    return int(round(math.log2(1.0 + relative) * 2**23)) << 32
+
+
+def fill_cracks(grid: PaddedGrid, buffer: torch.Tensor, tolerance: int | None = None) -> int:
+    """Close one-pixel cracks in a key buffer, in place.
+
+    A pixel is a crack when both of its left/right neighbours, or both of its up/down neighbours,
+    are nearer than it by more than ``tolerance`` (an empty pixel is infinitely far): a magnified
+    surface that let a far point (or nothing) show through a gap between its own samples. It takes
+    the farther of those two neighbours. Silhouettes are not fattened: there only one side is near.
+    The border must be empty (see :meth:`PaddedGrid.clear_border`).
+
+    Args:
+        grid: the buffer's geometry.
+        buffer: flat ``int64`` keys.
+        tolerance: key offset, default :func:`crack_tolerance`.
+
+    Returns:
+        the number of pixels changed (0-d tensor item).
+    """
+    tol = crack_tolerance() if tolerance is None else int(tolerance)
+    g = grid.view2d(buffer)
+    centre = g[1:-1, 1:-1]
+    horiz = torch.maximum(g[1:-1, :-2], g[1:-1, 2:])
+    vert = torch.maximum(g[:-2, 1:-1], g[2:, 1:-1])
+    crack_h = (horiz + tol) < centre
+    crack_v = (vert + tol) < centre
+    fixed = torch.where(crack_h, horiz, torch.where(crack_v, vert, centre))
+    changed = crack_h | crack_v
+    centre.copy_(fixed)
+    return int(changed.sum())
+
+
+def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Fill ``holes`` by push-pull (a weighted image pyramid), so no unfilled pixel remains.
+
+    Going down, each level averages the valid pixels of the level above (weighted); going up, each
+    hole takes the bilinearly upsampled value of the coarser level. Far content can be preferred
+    by passing a ``weight`` that grows with depth (disocclusions show background, not the object
+    that moved away).
+
+    Args:
+        image: ``float32 (C, H, W)``.
+        holes: ``bool (H, W)``.
+        weight: optional ``float32 (H, W)`` > 0 confidence of the valid pixels.
+
+    Returns:
+        a new ``(C, H, W)`` image equal to ``image`` outside ``holes``. If every pixel is a hole
+        the image is returned unchanged.
+    """
+    if image.ndim != 3 or holes.shape != image.shape[1:]:
+        raise ValueError(f"`image` must be (C, H, W) and `holes` (H, W); got {tuple(image.shape)}, {tuple(holes.shape)}")
+    valid = (~holes).to(image.dtype)
+    if not bool(valid.any()):
+        return image.clone()
+    w = valid if weight is None else valid * weight
+    levels = [torch.cat([image * w, w[None]], 0)[None]]  # 1 x (C+1) x H x W
+    while min(levels[-1].shape[-2:]) > 1 and bool((levels[-1][0, -1] <= 0).any()):
+        levels.append(F.avg_pool2d(levels[-1], 2, ceil_mode=True))
+    estimate = levels[-1]
+    estimate = estimate[:, :-1] / estimate[:, -1:].clamp_min(1e-12)
+    for level in reversed(levels[:-1]):
+        up = F.interpolate(estimate, size=level.shape[-2:], mode="bilinear", align_corners=False)
+        wl = level[:, -1:]
+        estimate = torch.where(wl > 0, level[:, :-1] / wl.clamp_min(1e-12), up)
+    return torch.where(holes[None], estimate[0], image)
+
+
+def splat_points(
+    xyz: torch.Tensor,
+    colors: torch.Tensor,
+    size: tuple[int, int],
+    *,
+    focal: float | None = None,
+    camera_centre: tuple[float, float, float] = (0.0, 0.0, 0.0),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Z-buffer splat of coloured points seen from a translated camera: the nearest point wins.
+
+    A simple, allocation-happy entry point for one-off renders and tests; the cinemagraph renderer
+    uses the same key scheme with preallocated buffers.
+
+    Args:
+        xyz: ``float32 (P, 3)`` source-camera points, ``z > camera_centre[2]``.
+        colors: ``uint8 (P, 3)``.
+        size: output ``(H, W)``.
+        focal: pixels, default ``max(H, W)``; principal point at the image centre.
+        camera_centre: camera position in the source frame (no rotation).
+
+    Returns:
+        image ``uint8 (H, W, 3)`` (black where empty) and coverage ``bool (H, W)``.
+
+    Example:
+        >>> img, cov = splat_points(torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[255, 0, 0]], dtype=torch.uint8), (3, 3))
+        >>> img[1, 1].tolist(), int(cov.sum())
+        ([255, 0, 0], 1)
+    """
+    if xyz.ndim != 2 or xyz.shape[1] != 3 or colors.shape != xyz.shape or colors.dtype != torch.uint8:
+        raise ValueError(f"`xyz` must be (P, 3) and `colors` uint8 (P, 3); got {tuple(xyz.shape)}, {tuple(colors.shape)} {colors.dtype}")
+    height, width = size
+    f = float(max(height, width)) if focal is None else float(focal)
+    grid = PaddedGrid(height, width)
+    cx, cy, cz = (float(c) for c in camera_centre)
+    z = (xyz[:, 2] - cz).to(torch.float32)
+    if bool((z <= 0).any()):
+        raise ValueError("every point must be in front of the camera (z > camera_centre[2])")
+    x = f * (xyz[:, 0] - cx) / z + (width - 1) / 2.0
+    y = f * (xyz[:, 1] - cy) / z + (height - 1) / 2.0
+    n = xyz.shape[0]
+    buffer = grid.new_buffer(empty_key(n), xyz.device)
+    splat_keys(buffer, grid.pixel_index(x, y), pack_keys(z))
+    _, ids = unpack_keys(grid.interior(buffer).reshape(-1))
+    table = torch.cat([colors, torch.zeros(1, 3, dtype=torch.uint8, device=colors.device)])
+    return table[ids].view(height, width, 3), (ids < n).view(height, width)

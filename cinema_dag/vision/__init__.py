@@ -1,0 +1,1 @@
+"""Vision stages: image generation, segmentation, depth, captioning and image quality."""

@@ -1,0 +1,71 @@
+"""DPT depth, 16-bit PNG encoding and the preview."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cinema_dag.models import load_component
+from cinema_dag.vision.depth import colorize_depth, depth_from_png16, depth_to_png16, estimate_depth, sanitize_depth
+
+
+@pytest.fixture(scope="module")
+def depth_model(tiny_cache):
+    return load_component("depth", cache_dir=tiny_cache)
+
+
+class TestEstimateDepth:
+    def test_finite_and_image_sized(self, depth_model):
+        rng = np.random.default_rng(0)
+        images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in ((48, 64), (33, 21))]
+        images.append(Image.new("L", (40, 40), 90))
+        depths = estimate_depth(depth_model, images)
+        assert len(depths) == 3
+        for image, d in zip(images, depths):
+            assert d.shape == (image.height, image.width) and d.dtype == np.float32
+            assert np.isfinite(d).all()
+        # Deterministic (eval mode).
+        assert np.array_equal(estimate_depth(depth_model, images[:1])[0], depths[0])
+
+
+class TestSanitize:
+    def test_replaces_non_finite(self):
+        d = np.array([[1.0, np.nan], [np.inf, -np.inf]], dtype=np.float32)
+        out = sanitize_depth(d)
+        assert np.array_equal(out, np.array([[1.0, 1.0], [1.0, 1.0]], dtype=np.float32))
+        d = np.array([[0.5, 2.0, np.inf, np.nan]])
+        assert sanitize_depth(d).tolist() == [[0.5, 2.0, 2.0, 0.5]]
+        assert sanitize_depth(np.full((2, 2), np.nan)).tolist() == [[0, 0], [0, 0]]
+
+
+class TestPng16:
+    def test_lossless_round_trip(self):
+        rng = np.random.default_rng(1)
+        d = rng.normal(size=(17, 23)).astype(np.float32)
+        data = depth_to_png16(d)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        with Image.open(io.BytesIO(data)) as img:
+            assert img.mode == "I;16" and img.size == (23, 17)
+        back = depth_from_png16(data)
+        expected = (d - d.min()) / (d.max() - d.min())
+        assert back.shape == d.shape and back.min() == 0.0 and back.max() == 1.0
+        # Lossless up to the 16-bit quantisation step.
+        assert np.abs(back - expected).max() <= 0.5 / 65535 + 1e-7
+
+    def test_constant_and_bad(self):
+        assert not depth_from_png16(depth_to_png16(np.full((4, 4), 3.0))).any()
+        with pytest.raises(ValueError, match=r"\(4,\)"):
+            depth_to_png16(np.zeros(4))
+
+
+def test_colorize_depth():
+    d = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    img = colorize_depth(d)
+    assert img.mode == "RGB" and img.size == (8, 8)
+    rgb = np.asarray(img).astype(int)
+    assert rgb[-1, -1].sum() > rgb[0, 0].sum()  # near (large disparity) is brighter
+    with pytest.raises(ValueError, match="'nope'"):
+        colorize_depth(d, "nope")
