@@ -124,8 +124,8 @@ def integrate_loop(
     """Both halves of a symmetric loop, integrated together.
 
     Frame ``t`` of an ``N``-frame loop shows the points moved ``t`` steps along ``+M`` (forward
-    set) and ``N - t`` steps along ``-M`` (backward set). Both directions step in one batched
-    ``grid_sample`` call per step, N steps in all (O(N), not O(N^2)).
+    set) and ``N - t`` steps along ``-M`` (backward set). Each direction is stepped N times and
+    every step is kept: O(N) steps per loop, not O(N^2).
 
     Args:
         flow: ``(H, W, 2)`` velocity in px/frame.
@@ -153,14 +153,19 @@ def integrate_loop(
     backward[0] = pos
     if n_points:
         scale = torch.tensor([2.0 / (size[1] - 1), 2.0 / (size[0] - 1)], dtype=dtype, device=device)
-        field = (flow * scale).permute(2, 0, 1)  # 2xHxW, normalised units per step
-        fields = torch.stack([field, -field]).contiguous()  # 2x2xHxW: +M and -M
-        both = pos.expand(2, 1, n_points, 2).contiguous()  # 2x1xPx2
-        for i in range(1, num_frames + 1):
-            velocity = F.grid_sample(fields, both, mode="bilinear", padding_mode="zeros", align_corners=True)
-            both += velocity.permute(0, 2, 3, 1)  # 2x2x1xP -> 2x1xPx2
-            forward[i] = both[0, 0]
-            backward[i] = both[1, 0]
+        field = (flow * scale).permute(2, 0, 1).unsqueeze(0).contiguous()  # 1x2xHxW, normalised units
+        for sign, out in ((1.0, forward), (-1.0, backward)):
+            signed = field if sign > 0 else -field
+            grid = pos.clone().view(1, 1, n_points, 2)
+            # grid_sample returns channels first (x row, y row); adding them to the interleaved
+            # (x, y) positions through a complex view keeps the add contiguous (a transposed add is
+            # several times slower on CPU).
+            as_complex = torch.view_as_complex(grid.view(n_points, 2))
+            for i in range(1, num_frames + 1):
+                velocity = F.grid_sample(signed, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+                velocity = velocity.view(2, n_points)
+                as_complex += torch.complex(velocity[0], velocity[1])
+                out[i] = grid.view(n_points, 2)
     if not normalised:
         forward = from_normalised(forward, size)
         backward = from_normalised(backward, size)

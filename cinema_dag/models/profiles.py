@@ -3,16 +3,13 @@
 Cheap to import (no torch, transformers or diffusers), so the Dagster layer can list profiles and
 read defaults at definition-load time.
 
-=========  =============================  ==========================================  =====================================
-component  tiny (default; offline, CPU)   fast (one consumer GPU)                     paper (the paper's setup)
-=========  =============================  ==========================================  =====================================
-llm        random tiny Llama + local BPE  ``Qwen/Qwen2.5-0.5B-Instruct``              ``meta-llama/Llama-2-7b-hf``
-t2i        tiny UNet/VAE/CLIP             ``stabilityai/sd-turbo``                    ``stable-diffusion-v1-5/...-v1-5``
-captioner  tiny BLIP                      ``Salesforce/blip-image-captioning-base``   ``Salesforce/blip-image-captioning-large``
-grounding  tiny GroundingDINO             ``IDEA-Research/grounding-dino-tiny``       ``IDEA-Research/grounding-dino-base``
-segmenter  tiny SAM                       ``facebook/sam-vit-base``                   ``facebook/sam-vit-huge``
-depth      tiny DPT                       ``Intel/dpt-hybrid-midas``                  ``Intel/dpt-large``
-=========  =============================  ==========================================  =====================================
+* ``tiny`` (default): random-init tiny models built from configs; offline, CPU, seconds.
+* ``fast`` (one consumer GPU): ``Qwen/Qwen2.5-0.5B-Instruct``, ``stabilityai/sd-turbo``,
+  ``Salesforce/blip-image-captioning-base``, ``IDEA-Research/grounding-dino-tiny``,
+  ``facebook/sam-vit-base``, ``Intel/dpt-hybrid-midas``.
+* ``paper`` (the paper's setup): ``meta-llama/Llama-2-7b-hf``,
+  ``stable-diffusion-v1-5/stable-diffusion-v1-5``, ``Salesforce/blip-image-captioning-large``,
+  ``IDEA-Research/grounding-dino-base``, ``facebook/sam-vit-huge``, ``Intel/dpt-large``.
 """
 
 from __future__ import annotations

@@ -225,7 +225,7 @@ def tesseract_text_detector(
     *,
     lang: str = "kor+eng",
     min_confidence: float = 80.0,
-    max_side: int = 1600,
+    max_side: int = 1024,
 ) -> TextDetector:
     """Embedded-text detector on Tesseract: the share of the image covered by confident words.
 

@@ -14,7 +14,7 @@ Convention: boxes are ``(x0, y0, x1, y1)`` in pixels of the input image; masks a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -37,9 +37,8 @@ __all__ = [
 _SPECIAL = ("[SEP]", "[CLS]", "[PAD]", "[UNK]", "[MASK]")
 
 
-@dataclass(frozen=True)
-class Detection:
-    """One GroundingDINO box.
+class Detection(NamedTuple):
+    """One GroundingDINO box; a named tuple, so ``label, score, box = detection`` works.
 
     Attributes:
         label: the prompt phrase it matched (see :func:`_match_label`), or the raw text label.

@@ -223,7 +223,8 @@ class TestRealProfiles:
             load_component("depth", profile="fast", cache_dir=tmp_path, allow_download=allow_download)
         assert time.perf_counter() - start < 5
         message = str(info.value)
-        for part in ("'depth'", "'fast'", "Intel/dpt-hybrid-midas", "CINEMA_DAG_WEIGHTS_DEPTH", "HF_HOME", "local_paths"):
+        expected = ("'depth'", "'fast'", "Intel/dpt-hybrid-midas", "CINEMA_DAG_WEIGHTS_DEPTH", "HF_HOME", "local_paths")
+        for part in expected:
             assert part in message
         assert (info.value.component, info.value.model_id, info.value.profile) == (
             "depth",

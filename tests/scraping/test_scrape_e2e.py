@@ -252,3 +252,16 @@ def test_rerun_is_served_from_the_http_cache(crawled):
     assert len(site.log) == before  # nothing fetched from the server the second time
     assert again.stats.get("httpcache/hit", 0) > 0 and (first.out_dir / "httpcache").is_dir()
     assert sorted(r["sha1"] for r in again.records()) == sorted(r["sha1"] for r in first.records())
+
+
+def test_download_size_is_bounded(crawled):
+    site = crawled["site"]
+    report = scrape(
+        "wildfire", crawled["root"] / "maxsize", [site.url("/fire/index.html")], ["127.0.0.1"],
+        DOWNLOAD_MAXSIZE=10_000, **FAST,
+    )  # fmt: skip
+    assert report.images == 0
+    rejected = {r["image_url"].rsplit("/", 1)[-1]: r for r in read_records(report.rejected_path)}
+    assert rejected["fire1.jpg"]["reason"] == "download_error"  # ~50 kB > 10 kB: cancelled, not stored
+    assert "DownloadCancelledError" in rejected["fire1.jpg"]["detail"]
+    assert not report.images_dir.exists() or not any(report.images_dir.iterdir())

@@ -21,6 +21,7 @@ PAGE = """<html><head><title>산불 보도자료</title></head><body>
   <img src="/images/common/img_opentype01.png" alt="공공누리 제1유형">
   <figure><img src="../upload/b.webp"><figcaption>산림화재 피해 지역</figcaption></figure>
   <a href="/upload/original_c.JPG">원본 보기</a>
+  <a href="/upload/original_d.png"><img src="/upload/thumb_d.jpg" alt="산불 헬기 원본"></a>
   <a href="/board/view.do?id=3">영동 산불 피해 상세</a>
   <a href="/board/view.do?id=4">인사 발령</a>
   <a href="/search?q=%EC%82%B0%EB%B6%88">검색</a>
@@ -49,7 +50,10 @@ class TestParse:
             "https://www.forest.go.kr/upload/lazy.png",
             "https://www.forest.go.kr/upload/b.webp",
             "https://www.forest.go.kr/upload/original_c.JPG",
+            "https://www.forest.go.kr/upload/thumb_d.jpg",
+            "https://www.forest.go.kr/upload/original_d.png",
         }  # no data: URI, no licence badge
+        assert by_url["https://www.forest.go.kr/upload/original_d.png"].alt == "산불 헬기 원본"
         a = by_url["https://www.forest.go.kr/upload/a.jpg"]
         assert (a.alt, a.title, a.page_title) == ("산불 진화 헬기", "헬기", "산불 보도자료")
         assert a.keywords == ["산불"] and a.keyword_source == "image"
@@ -92,7 +96,9 @@ class TestSettings:
         items, requests = parse(spider)
         assert {i.image_url for i in items} == {
             "https://www.forest.go.kr/upload/b.webp",
-            "https://www.forest.go.kr/upload/original_c.JPG",  # image links are always collected
+            # image links are always collected
+            "https://www.forest.go.kr/upload/original_c.JPG",
+            "https://www.forest.go.kr/upload/original_d.png",
         }
         assert not any("page=2" in r.url for r in requests)
 

@@ -112,7 +112,9 @@ class TestGeneratePrompts:
         get_peft_model(base, config).save_pretrained(tmp_path / "adapter")
 
         plain = generate_prompts(llm, "flood", num_prompts=2, seed=3, max_new_tokens=16)
-        tuned = generate_prompts(llm, "flood", num_prompts=2, seed=3, max_new_tokens=16, adapter_path=tmp_path / "adapter")
+        tuned = generate_prompts(
+            llm, "flood", num_prompts=2, seed=3, max_new_tokens=16, adapter_path=tmp_path / "adapter"
+        )
         assert all(p.adapter_used for p in tuned)
         assert [p.raw_text for p in tuned] != [p.raw_text for p in plain]
         # The shared model is restored: no LoRA layers left, same prompts as before.

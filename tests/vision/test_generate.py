@@ -47,7 +47,8 @@ class TestGenerateImages:
     @pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
     def test_scheduler_swap_restores_pipeline(self, t2i, scheduler):
         before = t2i.pipeline.scheduler
-        images = generate_images(t2i, ["a flood"], None, seed=0, scheduler=scheduler, **_settings(t2i, num_inference_steps=2))
+        settings = _settings(t2i, num_inference_steps=2)
+        images = generate_images(t2i, ["a flood"], None, seed=0, scheduler=scheduler, **settings)
         assert images[0].size == (64, 64)
         assert t2i.pipeline.scheduler is before
 

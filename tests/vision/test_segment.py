@@ -95,6 +95,8 @@ def test_detect(grounding, images):
     assert found and all(d.label in ("person", "unlabelled") for d in found)
     assert all(0.0 <= d.score <= 1.0 and len(d.box) == 4 for d in found)
     assert detect(grounding, images[0], ["person"], box_threshold=1.01) == []
+    label, score, box = found[0]  # unpacks as (label, score, box)
+    assert (label, score, box) == (found[0].label, found[0].score, found[0].box)
 
 
 def test_segment_boxes(segmenter, images):

@@ -139,8 +139,13 @@ class DisasterImagesSpider(scrapy.Spider):
         # 2. Links straight to image files (galleries link the full-size original)
         for a in response.css("a[href]"):
             href = a.attrib["href"].strip()
-            if _IMAGE_FILE.search(href) and not href.startswith(_SKIP_SCHEMES):
-                text = _squash(a.css("::text").getall())
+            if (
+                _IMAGE_FILE.search(href)
+                and not href.startswith(_SKIP_SCHEMES)
+                and not _LICENCE_MARK.search(href)
+            ):
+                # A thumbnail linking to its original: the link's text, else the thumbnail's alt.
+                text = _squash(a.css("::text").getall()) or " ".join(a.css("img::attr(alt)").get("").split())
                 yield item(response.urljoin(href), text, a.attrib.get("title", ""))
 
         # 3. Pagination, always followed
