@@ -117,6 +117,16 @@ class ArtefactStorage:
         self.dir(asset, partition).fs.get(str(self.dir(asset, partition)) + "/", str(cache), recursive=True)
         return cache
 
+    def cache_dir(self, name: str) -> Path:
+        """A lasting local folder for caches that are not artefacts (e.g. Scrapy's HTTP cache).
+
+        ``<root>/.cache/<name>`` for local roots; under the system temp folder for remote ones.
+        """
+        base = Path(str(self.root)) if self._local else Path(tempfile.gettempdir()) / "cinema_dag_cache"
+        path = base / ".cache" / _check_key("cache", name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def partitions(self, asset: str) -> list[str]:
         """The partitions of an asset that have a complete version, sorted."""
         base = self.root / _check_key("asset", asset)

@@ -4,14 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# open3d's wheel links against libusb-1.0 (Debian package libusb-1.0-0).
-if ! ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0'; then
+# System packages: libusb-1.0 for open3d's wheel; Tesseract with Korean data for the embedded-text
+# filter of scraped photos (optional: the filter records a skip without it).
+need=()
+ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+[ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/kor.traineddata 2>/dev/null)" ] || need+=(tesseract-ocr-kor)
+if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libusb-1.0-0 >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "error: install libusb-1.0 (Debian/Ubuntu: libusb-1.0-0) for open3d, then re-run" >&2
+    echo "error: install ${need[*]} (Debian/Ubuntu package names), then re-run" >&2
     exit 1
   fi
 fi

@@ -23,7 +23,10 @@ class ScrapeConfig(dg.Config):
     blur_threshold: float = Field(default=100.0, ge=0, description="Smallest Laplacian variance kept.")
     hash_distance: int = Field(default=6, ge=0, le=64, description="pHash distance for near-duplicates.")
     people_detector: str = Field(
-        default="hog", description="hog (OpenCV, no weights) | grounded (GroundingDINO 'person') | none")
+        default="grounded",
+        description="grounded (GroundingDINO 'person', the profile's model) | hog (OpenCV, no weights) | none")
+    text_detector: str = Field(
+        default="tesseract", description="tesseract (offline OCR, Korean + English) | none")
     timeout_s: float = Field(default=3600.0, gt=0, description="Wall-clock limit of one crawl process.")
     settings: dict[str, Any] = Field(default_factory=dict, description="Scrapy settings overrides.")
 
@@ -46,6 +49,21 @@ def _people_detector(config: ScrapeConfig, models: ModelRegistry, device: TorchD
     raise dg.Failure(f"people_detector must be hog, grounded or none; got {config.people_detector!r}")
 
 
+def _text_detector(context: dg.AssetExecutionContext, config: ScrapeConfig):
+    """The embedded-text detector, or None with a recorded reason when it cannot run here."""
+    if config.text_detector == "none":
+        return None, "off"
+    if config.text_detector != "tesseract":
+        raise dg.Failure(f"text_detector must be tesseract or none; got {config.text_detector!r}")
+    from cinema_dag.vision.quality import tesseract_text_detector
+
+    try:
+        return tesseract_text_detector(), "tesseract"
+    except RuntimeError as err:  # a missing optional tool: skip this filter, say so
+        context.log.warning(f"embedded-text filter skipped: {err}")
+        return None, f"skipped: {err}"
+
+
 @dg.asset(
     partitions_def=disaster_types,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -65,6 +83,7 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
     from cinema_dag.vision.quality import filter_images
 
     detector = _people_detector(config, models, device)
+    text_detector, text_filter = _text_detector(context, config)
     summary: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
     for key in context.partition_keys:
@@ -73,17 +92,17 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
                 report = scrape(
                     key, out, start_urls=config.start_urls.get(key), max_images=config.max_images,
                     allowed_domains=config.allowed_domains or None, image_domains=config.image_domains,
-                    timeout_s=config.timeout_s, **config.settings,
+                    timeout_s=config.timeout_s,
+                    **{"HTTPCACHE_DIR": str(store.cache_dir(f"scrapy-{key}")), **config.settings},
                 )
             context.log.info(f"{key}: {report.images} images from {report.pages} responses "
                              f"({report.finish_reason}); rejected while crawling: {report.rejected}")
-            records = _read_jsonl(report.records_path)
-            paths = sorted(report.images_dir.iterdir()) if report.images_dir.exists() else []
+            records, paths = report.records(), report.image_paths()
             with timed(context, "filter", timings, key):
                 manifest = filter_images(
                     paths, records, min_width=config.min_size, min_height=config.min_size,
                     blur_threshold=config.blur_threshold, hash_distance=config.hash_distance,
-                    detect_people=detector,
+                    detect_people=detector, detect_text=text_detector,
                 )
             for row in [*manifest.kept, *manifest.rejected]:  # paths relative to the partition folder
                 row.path = str(_relative(row.path, out))
@@ -107,6 +126,7 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
             schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in _MANIFEST_COLUMNS]),
         ),
         "people_detector": config.people_detector,
+        "text_filter": text_filter,
         "path": dg.MetadataValue.path(store.uri("scraped_images", key0)),
         **timing_metadata(timings),
     })
@@ -122,14 +142,6 @@ def _manifest_rows(store: ArtefactStore, key: str):
     for row in [*manifest.kept, *manifest.rejected]:
         yield {"path": row.path, "verdict": row.reason or "kept", "detail": row.detail[:120],
                "licence": row.licence or "", "page_url": row.page_url or ""}
-
-
-def _read_jsonl(path) -> list[dict]:
-    import json
-
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _relative(path, folder):

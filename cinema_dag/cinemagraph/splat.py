@@ -153,34 +153,40 @@ def crack_tolerance(relative: float = 0.03) -> int:
     return int(round(math.log2(1.0 + relative) * 2**23)) << 32
 
 
-def fill_cracks(grid: PaddedGrid, buffer: torch.Tensor, tolerance: int | None = None) -> int:
-    """Close one-pixel cracks in a key buffer, in place.
+def fill_cracks(grid2d: torch.Tensor, tolerance: int | None = None, work: torch.Tensor | None = None) -> None:
+    """Close one-pixel cracks in a padded key grid, in place.
 
     A pixel is a crack when both of its left/right neighbours, or both of its up/down neighbours,
     are nearer than it by more than ``tolerance`` (an empty pixel is infinitely far): a magnified
     surface that let a far point (or nothing) show through a gap between its own samples. It takes
-    the farther of those two neighbours. Silhouettes are not fattened: there only one side is near.
-    The border must be empty (see :meth:`PaddedGrid.clear_border`).
+    the farther of those two neighbours (of the nearer pair when both pairs qualify). Silhouettes
+    are not fattened: there only one side is near.
+
+    In key space this is branch-free: ``key = min(key, max(L, R) + tol, max(U, D) + tol)``. Adding
+    ``tol`` (zero low bits) keeps the neighbour's id and only pushes its depth back by ~3%.
 
     Args:
-        grid: the buffer's geometry.
-        buffer: flat ``int64`` keys.
+        grid2d: ``int64 (h + 2, W + 2)`` view of padded keys: rows ``1 .. h`` are filled, using the
+            first and last row and column as neighbours only (they must hold empty keys or real
+            neighbours, never clamped off-image points; see :meth:`PaddedGrid.clear_border`).
+            A row window of a padded buffer works, so only rows that changed need the work.
         tolerance: key offset, default :func:`crack_tolerance`.
-
-    Returns:
-        the number of pixels changed (0-d tensor item).
+        work: optional ``int64`` scratch of at least ``2 * h * W`` elements (avoids allocations).
     """
     tol = crack_tolerance() if tolerance is None else int(tolerance)
-    g = grid.view2d(buffer)
-    centre = g[1:-1, 1:-1]
-    horiz = torch.maximum(g[1:-1, :-2], g[1:-1, 2:])
-    vert = torch.maximum(g[:-2, 1:-1], g[2:, 1:-1])
-    crack_h = (horiz + tol) < centre
-    crack_v = (vert + tol) < centre
-    fixed = torch.where(crack_h, horiz, torch.where(crack_v, vert, centre))
-    changed = crack_h | crack_v
-    centre.copy_(fixed)
-    return int(changed.sum())
+    h, w = grid2d.shape[0] - 2, grid2d.shape[1] - 2
+    if h <= 0 or w <= 0:
+        return
+    if work is None or work.numel() < 2 * h * w:
+        work = torch.empty(2 * h * w, dtype=torch.int64, device=grid2d.device)
+    horiz = work[: h * w].view(h, w)
+    vert = work[h * w : 2 * h * w].view(h, w)
+    torch.maximum(grid2d[1:-1, :-2], grid2d[1:-1, 2:], out=horiz)
+    torch.maximum(grid2d[:-2, 1:-1], grid2d[2:, 1:-1], out=vert)
+    torch.minimum(horiz, vert, out=horiz)
+    horiz.add_(tol)
+    centre = grid2d[1:-1, 1:-1]
+    torch.minimum(centre, horiz, out=centre)
 
 
 def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:

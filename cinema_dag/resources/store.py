@@ -39,5 +39,8 @@ class ArtefactStore(dg.ConfigurableResource):
     def partitions(self, asset: str) -> list[str]:
         return self.storage.partitions(asset)
 
+    def cache_dir(self, name: str) -> Path:
+        return self.storage.cache_dir(name)
+
     def uri(self, asset: str, partition: str, *parts: str) -> str:
         return str(self.storage.path(asset, partition, *parts))
