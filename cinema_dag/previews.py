@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-__all__ = ["thumbnail", "png_markdown", "gif_markdown", "overlay_mask", "colorize"]
+__all__ = ["thumbnail", "png_markdown", "gif_markdown", "overlay_mask", "colorize", "flow_to_color"]
 
 THUMBNAIL_SIZE = 192
 
@@ -78,3 +78,20 @@ def colorize(values: np.ndarray) -> np.ndarray:
     g = np.clip(1.2 * norm, 0, 1) * 0.9
     b = np.clip(1.0 - 1.6 * np.abs(norm - 0.3), 0, 1)
     return (np.stack([r, g, b], axis=-1) * 255).astype(np.uint8)
+
+
+def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
+    """A velocity field ``(H, W, 2)`` as a colour-wheel image ``uint8 (H, W, 3)``.
+
+    Hue is the direction (right = red, down = yellow-green, left = cyan, up = blue-violet),
+    saturation the speed relative to ``max_magnitude`` (default: the largest speed); zero is white.
+    """
+    flow = np.nan_to_num(np.asarray(flow, dtype=np.float32))
+    if flow.ndim != 3 or flow.shape[-1] != 2:
+        raise ValueError(f"flow must be (H, W, 2); got {flow.shape}")
+    magnitude = np.hypot(flow[..., 0], flow[..., 1])
+    top = float(max_magnitude if max_magnitude else magnitude.max())
+    saturation = np.clip(magnitude / top, 0, 1) if top > 0 else np.zeros_like(magnitude)
+    hue = (np.arctan2(flow[..., 1], flow[..., 0]) / (2 * np.pi)) % 1.0
+    hsv = np.stack([hue * 255, saturation * 255, np.full_like(hue, 255)], axis=-1).astype(np.uint8)
+    return np.asarray(Image.fromarray(hsv, mode="HSV").convert("RGB"))

@@ -44,7 +44,7 @@ from ._checks import check_positive_int
 from .camera import CameraPath, camera_path, overscan_zoom
 from .euler import EulerIntegrator
 from .ldi import LayeredDepthImage
-from .splat import HI_WORD, LO_WORD, PaddedGrid, crack_tolerance, empty_key, fill_cracks, fill_holes
+from .splat import HI_WORD, LO_WORD, PaddedGrid, crack_tolerance, empty_key, fill_cracks, fill_holes_tiled
 
 __all__ = [
     "DEFAULT_NUM_FRAMES",
@@ -62,11 +62,6 @@ DEFAULT_ALPHA = 8.0
 """Depth preference of the blend, on disparity with the nearest depth = 1: where the two sets
 disagree, a point 0.1 nearer in disparity weighs e^0.8 ~ 2.2x more (3d-cinemagraphy learns this
 scalar and feeds the blend to a decoder; we have no decoder, so the blend must hide occlusions)."""
-
-
-_FILL_TILE = 32
-_FILL_MARGIN = 16
-_FILL_MAX_TILES = 64
 
 
 @dataclass
@@ -140,9 +135,11 @@ class CinemagraphRenderer:
             keeps the image borders covered (:func:`~cinema_dag.cinemagraph.camera.overscan_zoom`,
             1.0 for a still camera).
         alpha: depth preference of the blend (:data:`DEFAULT_ALPHA`).
-        crack_fill: close one-pixel cracks where the camera or the flow magnifies a surface.
-        fill_holes: fill pixels no point reaches (push-pull, background-weighted) so no unfilled
-            pixel remains; off, they stay black.
+        crack_fill: close one-pixel cracks where the camera magnifies the static surfaces
+            (:func:`~cinema_dag.cinemagraph.splat.fill_cracks`). Cracks in the moving sets are
+            left to the blend: where one set has a gap, the other set's sample is used.
+        fill_holes: fill pixels no point reaches (push-pull, background-weighted) so that no
+            unfilled pixel remains; off, they stay black.
         device: torch device (default CPU); the same code runs on CUDA.
         seed: phases of a shake camera when ``camera`` is a name.
     """
@@ -189,7 +186,8 @@ class CinemagraphRenderer:
         dev = self.device
         f32 = dict(dtype=torch.float32, device=dev)
 
-        # 2. Points, static ones first: a static point never moves, so it is splatted once per pose.
+        # 2. Points, static ones first: a static point never moves, so it is splatted once per
+        # camera pose; static ids are also smaller, so a static point wins a depth tie.
         fields = layer_flows(ldi, flow)
         layer, row, col = ldi.point_indices()
         moving = np.any(fields[layer, row, col] != 0.0, axis=1)
@@ -204,12 +202,13 @@ class CinemagraphRenderer:
         rgba = np.zeros((n_points + 1, 4), np.uint8)  # last row: the sentinel, alpha 0 = "no point"
         rgba[:n_points, :3] = ldi.colors[layer, row, col]
         rgba[:n_points, 3] = 255
-        self._colors_u8 = torch.from_numpy(rgba).to(dev)
-        self._colors32 = self._colors_u8.view(torch.int32).view(-1)
+        self._colors32 = torch.from_numpy(rgba).to(dev).view(torch.int32).view(-1)
 
         # 3. Per-point constants. Rendering camera: focal s*f, principal point (ox, oy); a point
         # at pixel x and depth Z lands at  x' + 1.5 = (A - a_t) / (Z - cz)  with
         # A = Z (s (x - ox) + ox + 1.5) and a_t = s f cx + (ox + 1.5) cz  (+1.5 = rounding + border).
+        # Coordinates are kept as (2, P) rows ("structure of arrays"): the same op broadcast over a
+        # (P, 2) layout is 5-10x slower on CPU.
         s, f = self.zoom, float(ldi.focal)
         ox, oy = (width - 1) / 2.0, (height - 1) / 2.0
         self._f, self._ox, self._oy = f, ox, oy
@@ -217,8 +216,6 @@ class CinemagraphRenderer:
         centre = torch.tensor([ox, oy], **f32)
         zs = z[:n_static]
         self._z_static = zs
-        # Coordinates are kept as (2, P) "structure of arrays": broadcasting over a (P, 2) layout
-        # is 5-10x slower on CPU than the same op on contiguous rows.
         self._ab_static = (zs[:, None] * (s * (xy[:n_static] - centre) + centre + 1.5)).t().contiguous()
         self._keys_static = self._new_keys(0, n_static)
         self._pix_static = torch.empty(n_static, dtype=torch.int64, device=dev)
@@ -239,35 +236,39 @@ class CinemagraphRenderer:
         self._uv_moving = torch.empty((2, self.n_moving), **f32)
         self._r_moving = torch.empty(self.n_moving, **f32)
         self._pixf_moving = torch.empty(self.n_moving, **f32)
-        self._pos_backward = torch.empty((2, self.n_moving), **f32)
 
-        # 4. Euler integration per layer group: forward streamed, backward stored once (float16
-        # displacement; entry 0 is exactly zero, so frame N reproduces frame 0 bit for bit).
+        # 4. Euler integration per layer group: the forward set is stepped as frames are rendered,
+        # the backward set once here and kept as float16 displacements (entry 0 is exactly zero,
+        # so frame N reproduces frame 0 bit for bit; 1/16 px resolution up to 128 px of travel).
         t_integrate = time.perf_counter()
         self._pos_forward = torch.empty((self.n_moving, 2), **f32)
+        self._pos_backward = torch.empty((self.n_moving, 2), **f32)
+        self._start = torch.empty((self.n_moving, 2), **f32)
+        self._disp_backward = torch.empty((self.num_frames + 1, self.n_moving, 2), dtype=torch.float16, device=dev)
         self._forward: list[EulerIntegrator] = []
-        self._disp_backward = torch.empty((self.num_frames + 1, 2, self.n_moving), dtype=torch.float16, device=dev)
-        self._start = torch.empty((2, self.n_moving), **f32)
         moving_layers = layer[n_static:]
         xy_moving = xy[n_static:]
         for k in np.unique(moving_layers):
-            lo, hi = np.searchsorted(moving_layers, [k, k + 1])
+            lo, hi = (int(i) for i in np.searchsorted(moving_layers, [k, k + 1]))
             flow_k = torch.from_numpy(fields[k]).to(**f32)
             self._forward.append(EulerIntegrator(flow_k, xy_moving[lo:hi], 1, buffer=self._pos_forward[lo:hi]))
-            backward = EulerIntegrator(flow_k, xy_moving[lo:hi], -1)
+            backward = EulerIntegrator(flow_k, xy_moving[lo:hi], -1, buffer=self._pos_backward[lo:hi])
             start = backward.start_normalised
-            self._start[:, lo:hi] = start.t()
-            self._disp_backward[0, :, lo:hi] = 0.0
+            self._start[lo:hi] = start
+            self._disp_backward[0, lo:hi] = 0.0
             for i in range(1, self.num_frames + 1):
                 backward.step()
-                torch.sub(backward.normalised_position.t(), start.t(), out=self._disp_backward[i, :, lo:hi])
+                torch.sub(backward.normalised_position, start, out=self._disp_backward[i, lo:hi])
         self._forward_step = 0
+        integrate_s = time.perf_counter() - t_integrate
 
-        # 5. Key buffers, workspaces, caches
+        # 5. Key buffers, frame buffers, caches
         self._static_buffer = self.grid.new_buffer(self.empty, dev)
-        self._buffer_f = torch.empty_like(self._static_buffer)
-        self._buffer_b = torch.empty_like(self._static_buffer)
+        self._buffer_f = torch.empty_like(self._static_buffer) if self.n_moving else self._static_buffer
+        self._buffer_b = torch.empty_like(self._static_buffer) if self.n_moving else self._static_buffer
         self._frame32 = torch.empty(height * width, dtype=torch.int32, device=dev)
+        self._base32 = torch.empty(height * width, dtype=torch.int32, device=dev)  # static-only frame
+        self._window = (0, height)  # rows of _frame32 that differ from _base32 (still camera)
         self._crack_work = torch.empty(2 * height * width, dtype=torch.int64, device=dev)
         self._static_pose: tuple[float, float, float] | None = None
         self._moving_cz: float | None = None
@@ -286,7 +287,7 @@ class CinemagraphRenderer:
             "zoom": self.zoom,
             "alpha": self.alpha,
             "device": str(dev),
-            "integrate_s": time.perf_counter() - t_integrate,
+            "integrate_s": integrate_s,
             "prepare_s": time.perf_counter() - t_start,
         }
 
@@ -337,6 +338,13 @@ class CinemagraphRenderer:
         if self.crack_fill:
             fill_cracks(self.grid.view2d(buffer), self._tolerance, self._crack_work)
         self._static_pose = centre
+        if self.path.is_still and self.n_moving:
+            # The static-only frame: with a still camera every frame equals it outside the rows
+            # the moving points reach, so only those rows are redone per frame.
+            self._colour_rows(self._static_buffer, 0, self.size[0], self._base32)
+            self._finish_rows(self._base32, 0, self.size[0], self._static_buffer, self._static_buffer)
+            self._frame32.copy_(self._base32)
+            self._window = (0, 0)
 
     def _advance_forward(self, steps: int) -> torch.Tensor:
         if steps < self._forward_step:
@@ -349,41 +357,40 @@ class CinemagraphRenderer:
             self._forward_step += 1
         return self._pos_forward
 
-    def _splat_moving(self, buffer: torch.Tensor, positions: torch.Tensor, centre: tuple[float, float, float]) -> None:
-        """Splat the moving points at normalised ``positions`` ``(2, P)`` (a strided view is fine)."""
+    def _splat_moving(self, buffer: torch.Tensor, positions: torch.Tensor, centre: tuple[float, float, float]) -> tuple[int, int]:
+        """Splat the moving points at normalised ``positions`` ``(P, 2)``; the padded rows they hit."""
         uv = self._uv_moving
         if self.path.is_still:
-            torch.addcmul(self._c0, self._c1, positions, out=uv)
+            torch.addcmul(self._c0, self._c1, positions.t(), out=uv)
         else:
-            torch.addcmul(self._a0_moving, self._a1_moving, positions, out=uv)
+            torch.addcmul(self._a0_moving, self._a1_moving, positions.t(), out=uv)
             uv.sub_(self._frame_constants(centre))
             uv.mul_(self._r_moving[None])
+        rows = uv[1]
         self._pixels(uv, self._pixf_moving, self._pix_moving)
         buffer.scatter_reduce_(0, self._pix_moving, self._keys_moving, reduce="amin")
-        if self.crack_fill:
-            self.grid.clear_border(buffer, self.empty)
-            grid2d = self.grid.view2d(buffer)
-            if self.path.is_still:
-                # Only rows the moving points reached changed since the static buffer was filled.
-                first = int(self._pix_moving.min()) // self.grid.padded_width
-                last = int(self._pix_moving.max()) // self.grid.padded_width
-                grid2d = grid2d[max(0, first - 1) : min(self.size[0] + 2, last + 2)]
-            fill_cracks(grid2d, self._tolerance, self._crack_work)
+        if not self.path.is_still:
+            return 1, self.size[0] + 1
+        return int(rows.min()), int(rows.max()) + 1
 
-    def _blend(self, t: int) -> torch.Tensor:
-        """Packed RGBA frame ``int32 (H*W,)`` from the two key buffers."""
+    def _colour_rows(self, keys: torch.Tensor, r0: int, r1: int, out32: torch.Tensor) -> None:
+        """Packed colours of image rows ``[r0, r1)`` from a key buffer's winners (one gather)."""
+        height, width = self.size
+        words = keys.view(torch.int32).view(height + 2, 2 * self.grid.padded_width)
+        ids = words[1 + r0 : 1 + r1, 2 + LO_WORD : 2 * (width + 1) : 2]
+        torch.index_select(self._colors32, 0, ids.reshape(-1), out=out32[r0 * width : r1 * width])
+
+    def _blend_rows(self, t: int, r0: int, r1: int) -> None:
+        """Rows ``[r0, r1)`` of the frame: forward winners, blended with backward where they differ."""
         height, width = self.size
         grid = self.grid
         kf, kb = self._buffer_f, self._buffer_b
         frame = self._frame32
-        # Every pixel first takes the forward set's winner (one gather of packed colours).
-        ids_f = kf.view(torch.int32).view(height + 2, 2 * grid.padded_width)[1:-1, 2 + LO_WORD : 2 * (width + 1) : 2]
-        torch.index_select(self._colors32, 0, ids_f.reshape(-1), out=frame)
-        if kf is kb:
-            return frame
-        differ = torch.ne(grid.interior(kf), grid.interior(kb)).view(-1).nonzero().squeeze(1)
+        self._colour_rows(kf, r0, r1, frame)
+        differ = torch.ne(grid.interior(kf)[r0:r1], grid.interior(kb)[r0:r1]).view(-1).nonzero().squeeze(1)
         if differ.numel() == 0:
-            return frame
+            return
+        differ += r0 * width  # flat image index
         padded = differ + 2 * torch.div(differ, width, rounding_mode="floor") + (grid.padded_width + 1)
         words_f = torch.index_select(kf, 0, padded).view(torch.int32).view(-1, 2)
         words_b = torch.index_select(kb, 0, padded).view(torch.int32).view(-1, 2)
@@ -401,7 +408,23 @@ class CinemagraphRenderer:
         colour_b = torch.index_select(self._colors32, 0, id_b).view(torch.uint8).view(-1, 4).float()
         blended = torch.lerp(colour_f, colour_b, weight_b).add_(0.5).clamp_(0, 255).to(torch.uint8)
         frame.index_copy_(0, differ, blended.view(torch.int32).view(-1))
-        return frame
+
+    def _finish_rows(self, frame32: torch.Tensor, r0: int, r1: int, kf: torch.Tensor, kb: torch.Tensor) -> int:
+        """Count (and fill) the holes in rows ``[r0, r1)``; returns the count before filling."""
+        height, width = self.size
+        rows32 = frame32[r0 * width : r1 * width]
+        # Real points have alpha 255 in the top byte (negative int32); only the sentinel packs to 0.
+        if r1 <= r0 or int(rows32.max()) != 0:
+            return 0
+        holes = (rows32 == 0).view(r1 - r0, width)
+        n_holes = int(holes.sum())
+        if self.fill_holes:
+            # Weight valid pixels by depth: a disocclusion should show the background.
+            g = self.grid
+            nearest = torch.minimum(g.interior(kf)[r0:r1], g.interior(kb)[r0:r1]).contiguous()
+            depth = nearest.view(torch.int32).view(r1 - r0, width, 2)[..., HI_WORD].view(torch.float32)
+            fill_holes_tiled(rows32.view(torch.uint8).view(r1 - r0, width, 4), holes, depth)
+        return n_holes
 
     # ------------------------------------------------------------------------------------------
     def render_frame(self, t: int, out: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
@@ -419,30 +442,39 @@ class CinemagraphRenderer:
             raise ValueError(f"`t` must be an integer in [0, {self.num_frames}]; got {t!r}")
         t = int(t)
         height, width = self.size
-        centre = tuple(float(c) for c in self.path.centres([t])[0])
+        centre: tuple[float, float, float] = tuple(float(c) for c in self.path.centres([t])[0])  # type: ignore[assignment]
         if centre != self._static_pose:
-            self._splat_static(centre)  # type: ignore[arg-type]
-        if self.n_moving:
+            self._splat_static(centre)
+        if not self.n_moving:
+            r0, r1 = 0, height
+            self._colour_rows(self._static_buffer, 0, height, self._frame32)
+            n_holes = self._finish_rows(self._frame32, 0, height, self._static_buffer, self._static_buffer)
+        else:
             if centre[2] != self._moving_cz:
                 torch.sub(self._z_moving, centre[2], out=self._depth_half(self._keys_moving))
                 torch.reciprocal(self._depth_half(self._keys_moving), out=self._r_moving)
                 self._moving_cz = centre[2]
             self._buffer_f.copy_(self._static_buffer)
-            self._splat_moving(self._buffer_f, self._advance_forward(t).t(), centre)  # type: ignore[arg-type]
+            f0, f1 = self._splat_moving(self._buffer_f, self._advance_forward(t), centre)
             torch.add(self._start, self._disp_backward[self.num_frames - t], out=self._pos_backward)
             self._buffer_b.copy_(self._static_buffer)
-            self._splat_moving(self._buffer_b, self._pos_backward, centre)  # type: ignore[arg-type]
-        else:
-            self._buffer_f = self._buffer_b = self._static_buffer
-        frame32 = self._blend(t)
-        # Real points have alpha 255 in the top byte (negative int32); only the sentinel packs to 0.
-        n_holes = 0
-        if int(frame32.max()) == 0:
-            holes = (frame32 == 0).view(height, width)
-            n_holes = int(holes.sum())
-            if self.fill_holes:
-                self._fill(frame32.view(torch.uint8).view(height, width, 4), holes)
-        frame = frame32.view(torch.uint8).view(height, width, 4)
+            b0, b1 = self._splat_moving(self._buffer_b, self._pos_backward, centre)
+            # Image rows the moving points reached (padded row p is image row p - 1).
+            r0, r1 = max(0, min(f0, b0) - 1), min(height, max(f1, b1) - 1)
+            if self.path.is_still:
+                # Rows changed last frame but not reached now go back to the static frame.
+                p0, p1 = self._window
+                for a, b in ((p0, min(p1, r0)), (max(p0, r1), p1)):
+                    if b > a:
+                        self._frame32[a * width : b * width] = self._base32[a * width : b * width]
+                self._window = (r0, r1)
+            else:
+                r0, r1 = 0, height
+            n_holes = 0
+            if r1 > r0:
+                self._blend_rows(t, r0, r1)
+                n_holes = self._finish_rows(self._frame32, r0, r1, self._buffer_f, self._buffer_b)
+        frame = self._frame32.view(torch.uint8).view(height, width, 4)
         if out is None:
             out = torch.empty((height, width, 3), dtype=torch.uint8, device=self.device)
         if self.device.type == "cpu":
@@ -451,50 +483,6 @@ class CinemagraphRenderer:
         else:
             out.copy_(frame[..., :3])
         return out, n_holes
-
-    def _fill(self, frame: torch.Tensor, holes: torch.Tensor) -> None:
-        """Push-pull the holes, tile by tile, preferring far content.
-
-        Holes are usually a few pixels scattered along mask edges and image borders; filling each
-        occupied 32x32 tile inside a crop with 16 px of context costs far less than a full-frame
-        pyramid. Many tiles, or a tile whose crop holds no valid pixel, fall back to one crop
-        around all holes.
-        """
-        coords = holes.nonzero().cpu().numpy()
-        tiles = np.unique(coords // _FILL_TILE, axis=0)
-        if len(tiles) <= _FILL_MAX_TILES:
-            boxes = [(r * _FILL_TILE, (r + 1) * _FILL_TILE, c * _FILL_TILE, (c + 1) * _FILL_TILE) for r, c in tiles]
-            margin = _FILL_MARGIN
-        else:
-            (r0, c0), (r1, c1) = coords.min(0), coords.max(0) + 1
-            boxes = [(r0, r1, c0, c1)]
-            margin = max(_FILL_MARGIN, (r1 - r0) // 2, (c1 - c0) // 2)
-        leftover = False
-        for r0, r1, c0, c1 in boxes:
-            leftover |= not self._fill_box(frame, holes, r0, r1, c0, c1, margin)
-        if leftover:  # a hole wider than a tile's context: one big crop
-            (r0, c0), (r1, c1) = coords.min(0), coords.max(0) + 1
-            margin = max(_FILL_MARGIN, (r1 - r0) // 2, (c1 - c0) // 2)
-            self._fill_box(frame, holes, r0, r1, c0, c1, margin)
-
-    def _fill_box(self, frame: torch.Tensor, holes: torch.Tensor, r0: int, r1: int, c0: int, c1: int, margin: int) -> bool:
-        """Fill the holes in a box (plus ``margin`` of context); False when the crop has no valid pixel."""
-        height, width = self.size
-        r0, r1 = max(0, int(r0) - margin), min(height, int(r1) + margin)
-        c0, c1 = max(0, int(c0) - margin), min(width, int(c1) + margin)
-        crop_holes = holes[r0:r1, c0:c1]
-        if bool(crop_holes.all()):
-            return False
-        # Depth of each pixel's nearer winner: disocclusion holes should show the background.
-        g = self.grid
-        nearest = torch.minimum(g.interior(self._buffer_f)[r0:r1, c0:c1], g.interior(self._buffer_b)[r0:r1, c0:c1])
-        depth = nearest.contiguous().view(torch.int32).view(r1 - r0, c1 - c0, 2)[..., HI_WORD].view(torch.float32)
-        weight = torch.where(crop_holes, torch.zeros((), device=self.device), depth)
-        rgb = frame[r0:r1, c0:c1, :3]
-        filled = fill_holes(rgb.permute(2, 0, 1).float(), crop_holes, weight)
-        rgb[crop_holes] = filled.permute(1, 2, 0)[crop_holes].add_(0.5).clamp_(0, 255).to(torch.uint8)
-        frame[r0:r1, c0:c1, 3][crop_holes] = 255
-        return True
 
     def render(self) -> RenderResult:
         """Render frames ``0 .. N-1`` in order and collect statistics."""
@@ -510,7 +498,6 @@ class CinemagraphRenderer:
         for t in range(n):
             _, holes[t] = self.render_frame(t, out=frames[t])
         if self.device.type != "cpu":
-            torch.cuda.synchronize(self.device) if self.device.type == "cuda" else None
             frames_np = frames.cpu().numpy()
         render_s = time.perf_counter() - t0
         stats = dict(self.stats)

@@ -35,6 +35,7 @@ __all__ = [
     "fill_cracks",
     "crack_tolerance",
     "fill_holes",
+    "fill_holes_tiled",
     "splat_points",
 ]
 
@@ -156,14 +157,16 @@ def crack_tolerance(relative: float = 0.03) -> int:
 def fill_cracks(grid2d: torch.Tensor, tolerance: int | None = None, work: torch.Tensor | None = None) -> None:
     """Close one-pixel cracks in a padded key grid, in place.
 
-    A pixel is a crack when both of its left/right neighbours, or both of its up/down neighbours,
-    are nearer than it by more than ``tolerance`` (an empty pixel is infinitely far): a magnified
-    surface that let a far point (or nothing) show through a gap between its own samples. It takes
-    the farther of those two neighbours (of the nearer pair when both pairs qualify). Silhouettes
+    A pixel is a crack when the two neighbours on opposite sides of it -- left/right, up/down, or
+    either diagonal -- are both nearer than it by more than ``tolerance`` (an empty pixel is
+    infinitely far): a magnified surface that let a far point (or nothing) show through a gap
+    between its own samples. Magnifying by a few percent opens whole crack rows and columns; the
+    diagonal pairs close the pixels where such a row and column cross. The pixel takes the farther
+    neighbour of the qualifying pair (of the nearest such pair when several qualify). Silhouettes
     are not fattened: there only one side is near.
 
-    In key space this is branch-free: ``key = min(key, max(L, R) + tol, max(U, D) + tol)``. Adding
-    ``tol`` (zero low bits) keeps the neighbour's id and only pushes its depth back by ~3%.
+    In key space this is branch-free: ``key = min(key, min over pairs of max(a, b) + tol)``.
+    Adding ``tol`` (zero low bits) keeps the neighbour's id and only pushes its depth back by ~3%.
 
     Args:
         grid2d: ``int64 (h + 2, W + 2)`` view of padded keys: rows ``1 .. h`` are filled, using the
@@ -179,14 +182,18 @@ def fill_cracks(grid2d: torch.Tensor, tolerance: int | None = None, work: torch.
         return
     if work is None or work.numel() < 2 * h * w:
         work = torch.empty(2 * h * w, dtype=torch.int64, device=grid2d.device)
-    horiz = work[: h * w].view(h, w)
-    vert = work[h * w : 2 * h * w].view(h, w)
-    torch.maximum(grid2d[1:-1, :-2], grid2d[1:-1, 2:], out=horiz)
-    torch.maximum(grid2d[:-2, 1:-1], grid2d[2:, 1:-1], out=vert)
-    torch.minimum(horiz, vert, out=horiz)
-    horiz.add_(tol)
+    best = work[: h * w].view(h, w)
+    pair = work[h * w : 2 * h * w].view(h, w)
+    torch.maximum(grid2d[1:-1, :-2], grid2d[1:-1, 2:], out=best)  # left, right
+    torch.maximum(grid2d[:-2, 1:-1], grid2d[2:, 1:-1], out=pair)  # up, down
+    torch.minimum(best, pair, out=best)
+    torch.maximum(grid2d[:-2, :-2], grid2d[2:, 2:], out=pair)  # up-left, down-right
+    torch.minimum(best, pair, out=best)
+    torch.maximum(grid2d[:-2, 2:], grid2d[2:, :-2], out=pair)  # up-right, down-left
+    torch.minimum(best, pair, out=best)
+    best.add_(tol)
     centre = grid2d[1:-1, 1:-1]
-    torch.minimum(centre, horiz, out=centre)
+    torch.minimum(centre, best, out=centre)
 
 
 def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -198,30 +205,109 @@ def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | 
     that moved away).
 
     Args:
-        image: ``float32 (C, H, W)``.
-        holes: ``bool (H, W)``.
-        weight: optional ``float32 (H, W)`` > 0 confidence of the valid pixels.
+        image: ``float32 (C, H, W)`` or a batch ``(B, C, H, W)``.
+        holes: ``bool (H, W)`` or ``(B, H, W)``.
+        weight: optional ``float32`` of the holes' shape, > 0: confidence of the valid pixels.
 
     Returns:
-        a new ``(C, H, W)`` image equal to ``image`` outside ``holes``. If every pixel is a hole
-        the image is returned unchanged.
+        a new image equal to ``image`` outside ``holes``. An image (of a batch) without any valid
+        pixel comes back unchanged.
     """
-    if image.ndim != 3 or holes.shape != image.shape[1:]:
-        raise ValueError(f"`image` must be (C, H, W) and `holes` (H, W); got {tuple(image.shape)}, {tuple(holes.shape)}")
-    valid = (~holes).to(image.dtype)
-    if not bool(valid.any()):
-        return image.clone()
-    w = valid if weight is None else valid * weight
-    levels = [torch.cat([image * w, w[None]], 0)[None]]  # 1 x (C+1) x H x W
-    while min(levels[-1].shape[-2:]) > 1 and bool((levels[-1][0, -1] <= 0).any()):
+    batched = image.ndim == 4
+    if not batched:
+        if image.ndim != 3:
+            raise ValueError(f"`image` must be (C, H, W) or (B, C, H, W); got {tuple(image.shape)}")
+        image, holes = image[None], holes[None]
+        weight = None if weight is None else weight[None]
+    if holes.shape != (image.shape[0],) + image.shape[2:]:
+        raise ValueError(f"`holes` must match `image`'s (B, H, W); got {tuple(holes.shape)} for {tuple(image.shape)}")
+    valid = (~holes).to(image.dtype)[:, None]  # Bx1xHxW
+    w = valid if weight is None else valid * weight[:, None]
+    levels = [torch.cat([image * w, w], 1)]  # Bx(C+1)xHxW
+    while min(levels[-1].shape[-2:]) > 1 and bool((levels[-1][:, -1] <= 0).any()):
         levels.append(F.avg_pool2d(levels[-1], 2, ceil_mode=True))
-    estimate = levels[-1]
-    estimate = estimate[:, :-1] / estimate[:, -1:].clamp_min(1e-12)
+    top = levels[-1]
+    estimate = top[:, :-1] / top[:, -1:].clamp_min(1e-30)
     for level in reversed(levels[:-1]):
         up = F.interpolate(estimate, size=level.shape[-2:], mode="bilinear", align_corners=False)
         wl = level[:, -1:]
-        estimate = torch.where(wl > 0, level[:, :-1] / wl.clamp_min(1e-12), up)
-    return torch.where(holes[None], estimate[0], image)
+        estimate = torch.where(wl > 0, level[:, :-1] / wl.clamp_min(1e-30), up)
+    has_valid = (valid.flatten(1) > 0).any(1)[:, None, None, None]
+    out = torch.where(holes[:, None] & has_valid, estimate, image)
+    return out if batched else out[0]
+
+
+def fill_holes_tiled(
+    image: torch.Tensor,
+    holes: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    *,
+    tile: int = 32,
+    margin: int = 16,
+    max_tiles: int = 256,
+) -> None:
+    """Fill the ``holes`` of a ``uint8 (H, W, C)`` image in place, only around them.
+
+    Holes are usually a few pixels scattered along mask edges and image borders, where a
+    full-frame pyramid would be wasted. Each ``tile x tile`` block that holds holes is cut out with
+    ``margin`` pixels of context (edge pixels replicated at the border), all such crops go through
+    one batched :func:`fill_holes`, and each tile's own holes are written back. A crop without any
+    valid pixel (a hole wider than the context), or more than ``max_tiles`` tiles, falls back to
+    one pyramid over the bounding box of the holes with context on every side.
+
+    Args:
+        image: ``uint8 (H, W, C)``; the first three channels are filled (others, e.g. alpha, are
+            set to 255 at the holes).
+        holes: ``bool (H, W)``.
+        weight: optional ``float32 (H, W)`` confidence of valid pixels (e.g. depth, to prefer
+            background); holes' entries are ignored.
+    """
+    height, width = holes.shape
+    device = image.device
+    coords = holes.nonzero()
+    if coords.numel() == 0:
+        return
+    if weight is not None:
+        weight = torch.where(holes, torch.zeros((), device=device), weight)
+    channels = min(3, image.shape[-1])
+    tiles = torch.unique(torch.div(coords, tile, rounding_mode="floor"), dim=0)  # Tx2
+    if len(tiles) <= max_tiles:
+        span = torch.arange(-margin, tile + margin, device=device)  # S
+        rows = tiles[:, :1] * tile + span  # TxS, unclamped
+        cols = tiles[:, 1:] * tile + span
+        r_idx, c_idx = rows.clamp(0, height - 1), cols.clamp(0, width - 1)
+        crop = image[r_idx[:, :, None], c_idx[:, None, :], :channels]  # TxSxSxC
+        crop_holes = holes[r_idx[:, :, None], c_idx[:, None, :]]
+        crop_weight = None if weight is None else weight[r_idx[:, :, None], c_idx[:, None, :]]
+        filled = fill_holes(crop.permute(0, 3, 1, 2).float(), crop_holes, crop_weight)  # TxCxSxS
+        ok = (~crop_holes).flatten(1).any(1)  # crops with context
+        centre = slice(margin, margin + tile)
+        inside = (rows[:, centre] < height)[:, :, None] & (cols[:, centre] < width)[:, None, :]
+        write = crop_holes[:, centre, centre] & inside & ok[:, None, None]
+        values = filled[:, :, centre, centre].permute(0, 2, 3, 1)[write].add_(0.5).clamp_(0, 255).to(torch.uint8)
+        rr = r_idx[:, centre, None].expand(-1, -1, tile)[write]
+        cc = c_idx[:, None, centre].expand(-1, tile, -1)[write]
+        image[rr, cc, :channels] = values
+        if image.shape[-1] > channels:
+            image[rr, cc, channels:] = 255
+        if bool(ok.all()):
+            return
+        holes = holes.clone()
+        holes[rr, cc] = False
+        coords = holes.nonzero()
+        if coords.numel() == 0:
+            return
+    # One pyramid over the remaining holes' bounding box, with context as wide as the box.
+    (r0, c0), (r1, c1) = coords.min(0).values.tolist(), (coords.max(0).values + 1).tolist()
+    pad = max(margin, (r1 - r0) // 2, (c1 - c0) // 2)
+    r0, r1, c0, c1 = max(0, r0 - pad), min(height, r1 + pad), max(0, c0 - pad), min(width, c1 + pad)
+    box_holes = holes[r0:r1, c0:c1]
+    box_weight = None if weight is None else weight[r0:r1, c0:c1]
+    rgb = image[r0:r1, c0:c1, :channels]
+    filled = fill_holes(rgb.permute(2, 0, 1).float(), box_holes, box_weight)
+    rgb[box_holes] = filled.permute(1, 2, 0)[box_holes].add_(0.5).clamp_(0, 255).to(torch.uint8)
+    if image.shape[-1] > channels:
+        image[r0:r1, c0:c1, channels:][box_holes] = 255
 
 
 def splat_points(

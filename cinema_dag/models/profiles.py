@@ -114,11 +114,12 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
             description="random-init tiny models built from configs; offline, CPU, seconds (tests, demo)",
             specs={
                 "llm": _tiny("llm", max_new_tokens=24, temperature=0.9, top_p=0.95),
-                # The tiny VAE halves the size (two blocks), so 64x64 images have 32x32 latents.
+                # The tiny VAE halves the size (two blocks), so 128x128 images have 64x64 latents:
+                # big enough for a cinemagraph one can look at, still a second per image on a CPU.
                 "text_to_image": _tiny(
                     "text_to_image",
-                    height=64,
-                    width=64,
+                    height=128,
+                    width=128,
                     num_inference_steps=3,
                     guidance_scale=5.0,
                     scheduler="dpm",

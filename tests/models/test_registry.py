@@ -56,7 +56,7 @@ class TestProfiles:
 
     def test_defaults(self):
         tiny = get_spec("text_to_image", "tiny").defaults
-        assert (tiny["height"], tiny["width"]) == (64, 64) and 2 <= tiny["num_inference_steps"] <= 4
+        assert (tiny["height"], tiny["width"]) == (128, 128) and 2 <= tiny["num_inference_steps"] <= 4
         paper = get_spec("text_to_image", "paper").defaults
         assert (paper["height"], paper["width"], paper["num_inference_steps"]) == (512, 512, 25)
         assert get_spec("llm", "paper").defaults["max_new_tokens"] > get_spec("llm", "tiny").defaults["max_new_tokens"]

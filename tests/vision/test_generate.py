@@ -49,7 +49,7 @@ class TestGenerateImages:
         before = t2i.pipeline.scheduler
         settings = _settings(t2i, num_inference_steps=2)
         images = generate_images(t2i, ["a flood"], None, seed=0, scheduler=scheduler, **settings)
-        assert images[0].size == (64, 64)
+        assert images[0].size == (128, 128)
         assert t2i.pipeline.scheduler is before
 
     def test_scheduler_changes_image(self, t2i):
@@ -59,7 +59,7 @@ class TestGenerateImages:
 
     def test_bad_inputs(self, t2i):
         with pytest.raises(ValueError, match="divisible by 8 but are 100 and 64"):
-            generate_images(t2i, ["x"], None, seed=0, **_settings(t2i, height=100))
+            generate_images(t2i, ["x"], None, seed=0, **_settings(t2i, height=100, width=64))
         with pytest.raises(ValueError, match="2 prompts but 1 negative"):
             generate_images(t2i, ["x", "y"], ["z"], seed=0, **_settings(t2i))
         with pytest.raises(ValueError, match="'lcm'"):

@@ -1,0 +1,237 @@
+"""Benchmark of the cinemagraph renderer (render alone, encode alone, memory, vs a bare scatter).
+
+Run:  OMP_NUM_THREADS=2 .venv/bin/python benchmarks/render.py      (CPU, and CUDA when available)
+      .venv/bin/python benchmarks/render.py --sizes 512x512 --cameras circle --threads 1
+
+Scenes are synthetic and deterministic: a textured picture over a ground plane (far at the top,
+near at the bottom) with a foreground block at the nearest depth, and a "water" mask over the
+lower third (~1/3 of the pixels) moving with the flood motion field. Two LDIs per size:
+
+* ``ldi``: :func:`build_ldi` with its defaults (two layers; the back layer is a band behind the
+  block's edges), i.e. what the pipeline renders;
+* ``dense``: a full second layer under every pixel (2 x H x W points), the worst case and the
+  setup of the research notes' measurements.
+
+Each configuration runs in its own process, so its peak RSS is its own. Figures per run:
+
+* render: ``CinemagraphRenderer`` set-up (Euler integration etc.) + all N frames, seconds;
+* bare: the same number of z-buffer passes on precomputed keys -- per frame, two full point sets
+  (every LDI point twice: forward and backward), each a buffer reset plus one
+  ``scatter_reduce_(amin)``; ``render/bare`` is the ratio the target (<= 8x) is about.
+  ``bare_done`` counts only the splats the renderer really performs (static points once per
+  camera pose, moving points twice per frame), for reference;
+* encode: MP4 (H.264) and GIF of the rendered frames, seconds;
+* peak RSS (``resource``), and ``torch.cuda.max_memory_allocated`` on a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+# Threads must be fixed before torch (and its OpenMP runtime) is imported.
+_THREADS = os.environ.get("OMP_NUM_THREADS") or "1"
+if "--threads" in sys.argv:
+    _THREADS = sys.argv[sys.argv.index("--threads") + 1]
+os.environ["OMP_NUM_THREADS"] = _THREADS
+# With active spinning, two OpenMP threads on a small VM can stall element-wise ops for a whole
+# scheduler tick (8 ms measured here); passive waiting avoids that. An explicit setting wins.
+if int(_THREADS) > 1:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from cinema_dag.cinemagraph import (  # noqa: E402
+    CinemagraphRenderer,
+    LayeredDepthImage,
+    build_ldi,
+    motion_field,
+    write_gif,
+    write_mp4,
+)
+
+
+def make_scene(height: int, width: int, dense: bool) -> tuple[LayeredDepthImage, np.ndarray]:
+    """Deterministic test scene: textured ground plane, a near block, a lower-third water mask."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack(
+        [120 + 80 * np.sin(xx / 37.0), 110 + 70 * np.cos(yy / 23.0), 140 + 60 * np.sin((xx + yy) / 51.0)], axis=-1
+    )
+    image = np.clip(image + rng.normal(0, 18, image.shape), 0, 255).astype(np.uint8)
+    # Ground plane: disparity linear in the row (far 1/8 at the top, 1/1.2 at the bottom).
+    disparity = 1 / 8 + (1 / 1.2 - 1 / 8) * yy / (height - 1)
+    depth = (1.0 / disparity).astype(np.float32)
+    block = (slice(height // 5, height * 3 // 5), slice(width // 4, width // 2))
+    depth[block] = 1.0
+    mask = np.zeros((height, width), bool)
+    mask[height * 2 // 3 :, :] = True
+    if dense:
+        colors = np.stack([image, image[:, ::-1]])
+        depths = np.stack([depth, depth * 1.5])
+        alphas = np.ones((2, height, width), bool)
+        ldi = LayeredDepthImage(
+            colors=colors, depths=depths, alphas=alphas, labels=np.zeros((height, width), np.int8), focal=max(height, width)
+        )
+    else:
+        ldi = build_ldi(image, depth)
+    flow = motion_field("flood", mask, depth)
+    return ldi, flow
+
+
+def peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def run_one(height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool) -> dict:
+    """One configuration, in this process."""
+    # Warm-up on a small scene: first-call costs (kernel dispatch tables, allocator pools).
+    small_ldi, small_flow = make_scene(64, 64, kind == "dense")
+    CinemagraphRenderer(small_ldi, small_flow, num_frames=4, camera=camera, device=device).render()
+    ldi, flow = make_scene(height, width, kind == "dense")
+    rss_before = peak_rss_mib()
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    sync(device)
+    t0 = time.perf_counter()
+    renderer = CinemagraphRenderer(ldi, flow, num_frames=frames, camera=camera, device=device)
+    sync(device)
+    t1 = time.perf_counter()
+    result = renderer.render()
+    sync(device)
+    t2 = time.perf_counter()
+    gpu_peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
+
+    # Bare z-buffer passes over the same points, with their keys and pixels precomputed.
+    pix = torch.cat([renderer._pix_static, renderer._pix_moving])
+    keys = torch.cat([renderer._keys_static, renderer._keys_moving])
+    buffer = torch.empty_like(renderer._static_buffer)
+    empty = renderer.empty
+
+    def bare(points_pix: torch.Tensor, points_keys: torch.Tensor, passes: int) -> float:
+        for _ in range(2):  # warm
+            buffer.fill_(empty)
+            buffer.scatter_reduce_(0, points_pix, points_keys, reduce="amin")
+        sync(device)
+        start = time.perf_counter()
+        for _ in range(passes):
+            buffer.fill_(empty)
+            buffer.scatter_reduce_(0, points_pix, points_keys, reduce="amin")
+        sync(device)
+        return time.perf_counter() - start
+
+    bare_s = bare(pix, keys, 2 * frames)
+    # The splats the renderer really does: static points once per camera pose, moving points twice
+    # per frame.
+    poses = 1 if renderer.path.is_still else len({tuple(c) for c in renderer.path.centres(np.arange(frames))})
+    bare_done_s = bare(renderer._pix_static, renderer._keys_static, poses) if renderer.n_static else 0.0
+    if renderer.n_moving:
+        bare_done_s += bare(renderer._pix_moving, renderer._keys_moving, 2 * frames)
+
+    out = {
+        "size": f"{width}x{height}",
+        "camera": camera,
+        "ldi": kind,
+        "device": device,
+        "points": int(renderer.n_static + renderer.n_moving),
+        "moving": int(renderer.n_moving),
+        "prepare_s": t1 - t0,
+        "frames_s": t2 - t1,
+        "render_s": t2 - t0,
+        "bare_s": bare_s,
+        "bare_done_s": bare_done_s,
+        "ratio": (t2 - t0) / bare_s,
+        "ratio_done": (t2 - t0) / bare_done_s,
+        "mpts_per_s": 2 * frames * (renderer.n_static + renderer.n_moving) / (t2 - t0) / 1e6,
+        "bare_mpts_per_s": 2 * frames * len(pix) / bare_s / 1e6,
+        "holes_max": result.stats["hole_fraction_max"],
+        "zoom": result.stats["zoom"],
+        "rss_before_mib": rss_before,
+        "rss_peak_mib": peak_rss_mib(),
+        "gpu_peak_mib": gpu_peak,
+    }
+    if encode:
+        with tempfile.TemporaryDirectory() as tmp:
+            t3 = time.perf_counter()
+            write_mp4(result.frames, os.path.join(tmp, "a.mp4"))
+            t4 = time.perf_counter()
+            write_gif(result.frames, os.path.join(tmp, "a.gif"))
+            t5 = time.perf_counter()
+            out.update(mp4_s=t4 - t3, gif_s=t5 - t4, mp4_mib=0.0)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="512x512,1280x720", help="WxH list")
+    parser.add_argument("--cameras", default="none,circle")
+    parser.add_argument("--ldis", default="ldi,dense")
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--threads", default=_THREADS, help="OMP_NUM_THREADS (default: the environment's, else 1)")
+    parser.add_argument("--devices", default="cpu,cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--no-encode", action="store_true")
+    parser.add_argument("--one", nargs=5, metavar=("H", "W", "CAMERA", "LDI", "DEVICE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.one:
+        h, w, camera, kind, device = args.one
+        print(json.dumps(run_one(int(h), int(w), camera, kind, device, args.frames, not args.no_encode)))
+        return
+
+    print(
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} "
+        f"torch.get_num_threads()={torch.get_num_threads()} torch={torch.__version__} "
+        f"cpu_count={os.cpu_count()} cuda={torch.cuda.is_available()}"
+    )
+    header = (
+        f"{'device':6} {'size':>9} {'camera':7} {'ldi':6} {'points':>9} {'moving':>8} {'prep s':>7} "
+        f"{'frames s':>8} {'render s':>8} {'Mpts/s':>7} {'bare s':>7} {'ratio':>6} {'ratio*':>6} "
+        f"{'mp4 s':>6} {'gif s':>6} {'RSS MiB':>8} {'GPU MiB':>8} {'holes':>7}"
+    )
+    print(header)
+    for device in args.devices.split(","):
+        for size in args.sizes.split(","):
+            w, h = (int(v) for v in size.split("x"))
+            for kind in args.ldis.split(","):
+                for camera in args.cameras.split(","):
+                    cmd = [sys.executable, os.path.abspath(__file__), "--threads", args.threads, "--frames", str(args.frames)]
+                    cmd += ["--one", str(h), str(w), camera, kind, device] + (["--no-encode"] if args.no_encode else [])
+                    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+                    if proc.returncode:
+                        print(f"{device} {size} {camera} {kind}: failed\n{proc.stderr[-2000:]}")
+                        continue
+                    r = json.loads(proc.stdout.strip().splitlines()[-1])
+                    gpu = f"{r['gpu_peak_mib']:.0f}" if r["gpu_peak_mib"] is not None else "-"
+                    mp4 = f"{r['mp4_s']:.2f}" if "mp4_s" in r else "-"
+                    gif = f"{r['gif_s']:.2f}" if "gif_s" in r else "-"
+                    print(
+                        f"{device:6} {r['size']:>9} {camera:7} {kind:6} {r['points']:>9} {r['moving']:>8} "
+                        f"{r['prepare_s']:7.3f} {r['frames_s']:8.3f} {r['render_s']:8.3f} {r['mpts_per_s']:7.1f} "
+                        f"{r['bare_s']:7.3f} {r['ratio']:6.1f} {r['ratio_done']:6.1f} {mp4:>6} {gif:>6} "
+                        f"{r['rss_peak_mib']:8.0f} {gpu:>8} {r['holes_max']:7.4f}",
+                        flush=True,
+                    )
+    print(
+        "render = set-up (integration) + all frames; bare = 2 full point sets per frame, reset + scatter_reduce "
+        "on precomputed keys; ratio = render / bare; ratio* = render / bare splats actually done; "
+        "Mpts/s = 2 x points x frames / render s; RSS = peak of the whole process (incl. imports, scene)."
+    )
+
+
+if __name__ == "__main__":
+    main()

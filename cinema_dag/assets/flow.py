@@ -1,0 +1,50 @@
+"""flow_fields: the Eulerian velocity field (px/frame) of each image, zero outside its motion mask."""
+
+import dagster as dg
+from pydantic import Field
+
+from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.partitions import disaster_types
+from cinema_dag.resources import ArtefactStore
+
+
+class FlowConfig(dg.Config):
+    arrows: list[list[float]] = Field(
+        default_factory=list,
+        description="Hints (x0, y0, x1, y1) in pixels that replace the automatic ones, for every image.")
+    speed: float | None = Field(default=None, gt=0, description="Override of the motion style's speed (px/frame).")
+    seed: int = Field(default=0, description="Sideways sign and phases of the automatic hints.")
+
+
+@dg.asset(
+    partitions_def=disaster_types,
+    deps=["motion_masks", "depth_ldis"],
+    group_name=GROUP_ENGINE,
+    kinds={"numpy"},
+)
+def flow_fields(context: dg.AssetExecutionContext, config: FlowConfig, store: ArtefactStore) -> dg.MaterializeResult:
+    """Per image ``flow_NNN.npy`` (float32 H×W×2): water flows down-slope, fire and smoke rise …"""
+    from cinema_dag.artefacts import read_masks, write_arrays
+    from cinema_dag.cinemagraph import LayeredDepthImage, motion_field
+    from cinema_dag.previews import flow_to_color, png_markdown
+
+    key = context.partition_key
+    masks = read_masks(store.require("motion_masks", key))
+    ldi_folder = store.require("depth_ldis", key)
+    depths = [LayeredDepthImage.load(ldi_folder / f"ldi_{i:03d}.npz").depth for i in range(len(masks))]
+    timings: dict[str, float] = {}
+    with timed(context, "motion fields", timings, f"{len(masks)} images"):
+        flows = [motion_field(key, mask, depth, arrows=config.arrows or None, speed=config.speed, seed=config.seed)
+                 for mask, depth in zip(masks, depths)]
+    with store.stage("flow_fields", key, {"seed": config.seed, "user_arrows": bool(config.arrows)}) as out:
+        write_arrays(out, flows, "flow")
+    speeds = [float(abs(f).max()) for f in flows]
+    return dg.MaterializeResult(metadata={
+        "num_fields": len(flows),
+        "max_speed_px_per_frame": max(speeds, default=0.0),
+        "still_images": sum(1 for s in speeds if s == 0.0),
+        "hints": "user arrows" if config.arrows else "automatic (disaster type, mask, depth)",
+        "preview": dg.MetadataValue.md(png_markdown([flow_to_color(f) for f in flows])),
+        "path": dg.MetadataValue.path(store.uri("flow_fields", key)),
+        **timing_metadata(timings),
+    })
