@@ -20,6 +20,7 @@ class CinemagraphConfig(dg.Config):
     fps: float = Field(default=25.0, gt=0, le=240, description="Frames per second.")
     camera_scale: float = Field(default=1.0, ge=0.0, le=4.0, description="Multiplies the camera amplitudes.")
     width: int | None = Field(default=None, ge=16, description="Output width; None = the image's (height follows).")
+    crf: int = Field(default=18, ge=0, le=51, description="H.264 quality: 0 lossless … 51 worst; 18 looks lossless.")
     gif: bool = Field(default=True, description="Also write a looping GIF beside each MP4.")
     gif_max_side: int = Field(default=480, ge=32, description="Longest GIF side (GIFs get large).")
 
@@ -69,7 +70,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                     frames = _resize(result.frames, config.width)
                     name = f"{i:03d}_{kind}_s{seed}"
                     with timed(context, "encode", timings):
-                        write_mp4(frames, out / f"{name}.mp4", fps=config.fps)
+                        write_mp4(frames, out / f"{name}.mp4", fps=config.fps, crf=config.crf)
                         if config.gif:
                             write_gif(frames, out / f"{name}.gif", fps=config.fps, max_side=config.gif_max_side)
                         write_poster(frames[0], out / f"{name}.png")
