@@ -44,7 +44,7 @@ from ._checks import check_positive_int
 from .camera import CameraPath, camera_path, overscan_zoom
 from .euler import EulerIntegrator
 from .ldi import LayeredDepthImage
-from .splat import HI_WORD, LO_WORD, PaddedGrid, crack_tolerance, empty_key, fill_cracks, fill_holes_tiled
+from .splat import HI_WORD, LO_WORD, PAD, PaddedGrid, crack_tolerance, empty_key, fill_cracks, fill_holes_tiled
 
 __all__ = [
     "DEFAULT_NUM_FRAMES",
@@ -55,6 +55,8 @@ __all__ = [
     "render_cinemagraph",
     "layer_flows",
 ]
+
+_FEW_HOLES = 4096  # up to this many holes per frame are filled from their neighbours by gathers
 
 DEFAULT_NUM_FRAMES = 60
 DEFAULT_FPS = 25
@@ -135,9 +137,9 @@ class CinemagraphRenderer:
             keeps the image borders covered (:func:`~cinema_dag.cinemagraph.camera.overscan_zoom`,
             1.0 for a still camera).
         alpha: depth preference of the blend (:data:`DEFAULT_ALPHA`).
-        crack_fill: close one-pixel cracks where the camera magnifies the static surfaces
-            (:func:`~cinema_dag.cinemagraph.splat.fill_cracks`). Cracks in the moving sets are
-            left to the blend: where one set has a gap, the other set's sample is used.
+        crack_fill: close one-pixel cracks where the camera or the flow magnifies a surface
+            (:func:`~cinema_dag.cinemagraph.splat.fill_cracks`): in the static buffer once per
+            pose, in the two moving sets only over the rows their points reach.
         fill_holes: fill pixels no point reaches (push-pull, background-weighted) so that no
             unfilled pixel remains; off, they stay black.
         device: torch device (default CPU); the same code runs on CUDA.
@@ -202,11 +204,12 @@ class CinemagraphRenderer:
         rgba = np.zeros((n_points + 1, 4), np.uint8)  # last row: the sentinel, alpha 0 = "no point"
         rgba[:n_points, :3] = ldi.colors[layer, row, col]
         rgba[:n_points, 3] = 255
-        self._colors32 = torch.from_numpy(rgba).to(dev).view(torch.int32).view(-1)
+        self._colors32 = torch.from_numpy(rgba).to(dev).view(torch.int32).view(-1)  # packed RGBA
 
         # 3. Per-point constants. Rendering camera: focal s*f, principal point (ox, oy); a point
-        # at pixel x and depth Z lands at  x' + 1.5 = (A - a_t) / (Z - cz)  with
-        # A = Z (s (x - ox) + ox + 1.5) and a_t = s f cx + (ox + 1.5) cz  (+1.5 = rounding + border).
+        # at pixel x and depth Z lands at  x' + q = (A - a_t) / (Z - cz)  with
+        # A = Z (s (x - ox) + ox + q) and a_t = s f cx + (ox + q) cz; q = PAD + 0.5 folds the
+        # rounding and the grid's border into the constants.
         # Coordinates are kept as (2, P) rows ("structure of arrays"): the same op broadcast over a
         # (P, 2) layout is 5-10x slower on CPU.
         s, f = self.zoom, float(ldi.focal)
@@ -216,7 +219,8 @@ class CinemagraphRenderer:
         centre = torch.tensor([ox, oy], **f32)
         zs = z[:n_static]
         self._z_static = zs
-        self._ab_static = (zs[:, None] * (s * (xy[:n_static] - centre) + centre + 1.5)).t().contiguous()
+        q = PAD + 0.5
+        self._ab_static = (zs[:, None] * (s * (xy[:n_static] - centre) + centre + q)).t().contiguous()
         self._keys_static = self._new_keys(0, n_static)
         self._pix_static = torch.empty(n_static, dtype=torch.int64, device=dev)
         self._uv_static = torch.empty((2, n_static), **f32)
@@ -226,16 +230,19 @@ class CinemagraphRenderer:
         zm = z[n_static:]
         self._z_moving = zm
         # Moving points are tracked in normalised coordinates n: x = ox (n + 1), so
-        # A = Z (s ox n + ox + 1.5): one addcmul per frame.
+        # A = Z (s ox n + ox + q): one addcmul per frame.
         self._a1_moving = (zm[:, None] * torch.tensor([s * ox, s * oy], **f32)).t().contiguous()
-        self._a0_moving = (zm[:, None] * (centre + 1.5)).t().contiguous()
-        self._c1 = torch.tensor([[s * ox], [s * oy]], **f32)  # still camera: x' + 1.5 = c1 n + c0
-        self._c0 = (centre + 1.5)[:, None].contiguous()
-        self._keys_moving = self._new_keys(n_static, self.n_moving)
-        self._pix_moving = torch.empty(self.n_moving, dtype=torch.int64, device=dev)
-        self._uv_moving = torch.empty((2, self.n_moving), **f32)
+        self._a0_moving = (zm[:, None] * (centre + q)).t().contiguous()
+        self._c1 = torch.tensor([[s * ox], [s * oy]], **f32)  # still camera: x' + q = c1 n + c0
+        self._c0 = (centre + q)[:, None].contiguous()
+        # Forward and backward copies of the moving points are splatted together: one projection
+        # over 2 x P_m columns [forward | backward] and one scatter into two stacked key buffers.
+        n2 = 2 * self.n_moving
+        self._keys_moving = torch.cat([self._new_keys(n_static, self.n_moving)] * 2)
+        self._pix_moving = torch.empty(n2, dtype=torch.int64, device=dev)
+        self._uv_moving = torch.empty((2, n2), **f32)
         self._r_moving = torch.empty(self.n_moving, **f32)
-        self._pixf_moving = torch.empty(self.n_moving, **f32)
+        self._pixf_moving = torch.empty(n2, **f32)
 
         # 4. Euler integration per layer group: the forward set is stepped as frames are rendered,
         # the backward set once here and kept as float16 displacements (entry 0 is exactly zero,
@@ -263,13 +270,29 @@ class CinemagraphRenderer:
         integrate_s = time.perf_counter() - t_integrate
 
         # 5. Key buffers, frame buffers, caches
-        self._static_buffer = self.grid.new_buffer(self.empty, dev)
-        self._buffer_f = torch.empty_like(self._static_buffer) if self.n_moving else self._static_buffer
-        self._buffer_b = torch.empty_like(self._static_buffer) if self.n_moving else self._static_buffer
-        self._frame32 = torch.empty(height * width, dtype=torch.int32, device=dev)
-        self._base32 = torch.empty(height * width, dtype=torch.int32, device=dev)  # static-only frame
-        self._window = (0, height)  # rows of _frame32 that differ from _base32 (still camera)
-        self._crack_work = torch.empty(2 * height * width, dtype=torch.int64, device=dev)
+        numel = self.grid.numel
+        # Key buffers: forward and backward stacked (one scatter fills both). The static buffer is
+        # kept apart only for a still camera, where it is made once and copied from per frame;
+        # with a moving camera the static points go straight into the forward buffer.
+        self._buffers = self.grid.new_buffer(self.empty, dev).repeat(2) if self.n_moving else None
+        if self.n_moving and not path.is_still:
+            self._static_buffer = self._buffers[:numel]
+        else:
+            self._static_buffer = self.grid.new_buffer(self.empty, dev)
+        self._buffer_f = self._buffers[:numel] if self.n_moving else self._static_buffer
+        self._buffer_b = self._buffers[numel:] if self.n_moving else self._static_buffer
+        self._restored = (0, 0)  # still camera: padded rows of the key buffers that differ from static
+        # Frames are composed on the padded grid too (packed RGBA per padded pixel), so key and
+        # frame indices agree and no index arithmetic is needed; the output is the interior.
+        self._frame32 = torch.zeros(numel, dtype=torch.int32, device=dev)
+        self._base32 = torch.zeros(numel, dtype=torch.int32, device=dev)  # still camera: static-only frame
+        self._base_holes = (0, 0)  # padded rows of _base32 that hold holes
+        self._window = (0, 0)  # padded rows of _frame32 that differ from _base32 (still camera)
+        self._frame_ready = False  # still camera without moving points: one frame serves all
+        self._neighbour_offsets = torch.tensor(
+            [dy * self.grid.padded_width + dx for dy in range(-2, 3) for dx in range(-2, 3) if dy or dx], device=dev
+        )
+        self._crack_work = torch.empty(4 * numel, dtype=torch.int64, device=dev)
         self._static_pose: tuple[float, float, float] | None = None
         self._moving_cz: float | None = None
         self._tolerance = crack_tolerance()
@@ -305,10 +328,9 @@ class CinemagraphRenderer:
         return keys.view(torch.int32).view(-1, 2)[:, HI_WORD].view(torch.float32)
 
     def _pixels(self, uv: torch.Tensor, pixf: torch.Tensor, pix: torch.Tensor) -> None:
-        """``uv`` ``(2, P)`` holds ``x' + 1.5, y' + 1.5``: clamp onto the padded grid, floor, flatten."""
-        height, width = self.size
-        uv[0].clamp_(0.0, width + 1.0)
-        uv[1].clamp_(0.0, height + 1.0).floor_()
+        """``uv`` ``(2, P)`` holds ``x' + q, y' + q``: clamp onto the padded grid, floor, flatten."""
+        uv[0].clamp_(0.0, self.grid.padded_width - 1.0)
+        uv[1].clamp_(0.0, self.grid.padded_height - 1.0).floor_()
         # Columns are >= 0, so the int conversion's truncation floors them.
         torch.add(uv[0], uv[1], alpha=self.grid.padded_width, out=pixf)
         pix.copy_(pixf)
@@ -318,12 +340,20 @@ class CinemagraphRenderer:
         cx, cy, cz = centre
         s = self.zoom
         return torch.tensor(
-            [[s * self._f * cx + (self._ox + 1.5) * cz], [s * self._f * cy + (self._oy + 1.5) * cz]],
+            [[s * self._f * cx + (self._ox + PAD + 0.5) * cz], [s * self._f * cy + (self._oy + PAD + 0.5) * cz]],
             dtype=torch.float32,
             device=self.device,
         )
 
-    def _splat_static(self, centre: tuple[float, float, float]) -> None:
+    def _crack_rows(self, buffers: torch.Tensor, first: int, last: int) -> None:
+        """Crack-fill padded rows ``[first, last)`` of one ``(Hp, Wp)`` or two ``(2, Hp, Wp)`` grids."""
+        first, last = max(1, first), min(self.grid.padded_height - 1, last)
+        if self.crack_fill and last > first:
+            fill_cracks(buffers[..., first - 1 : last + 1, :], self._tolerance, self._crack_work)
+
+    def _splat_static(self, centre: tuple[float, float, float], skip: tuple[int, int]) -> None:
+        """Static points into the static buffer; crack-fill all rows but ``skip`` (padded rows the
+        moving points reach: those are crack-filled after the moving points are added)."""
         buffer = self._static_buffer
         buffer.fill_(self.empty)
         if self.n_static:
@@ -335,14 +365,19 @@ class CinemagraphRenderer:
             self._pixels(self._uv_static, self._pixf_static, self._pix_static)
             buffer.scatter_reduce_(0, self._pix_static, self._keys_static, reduce="amin")
         self.grid.clear_border(buffer, self.empty)
-        if self.crack_fill:
-            fill_cracks(self.grid.view2d(buffer), self._tolerance, self._crack_work)
+        grid2d = self.grid.view2d(buffer)
+        self._crack_rows(grid2d, 1, skip[0])
+        self._crack_rows(grid2d, max(1, skip[1]), self.grid.padded_height - 1)
         self._static_pose = centre
+        self._restored = (0, 0)
         if self.path.is_still and self.n_moving:
             # The static-only frame: with a still camera every frame equals it outside the rows
-            # the moving points reach, so only those rows are redone per frame.
-            self._colour_rows(self._static_buffer, 0, self.size[0], self._base32)
-            self._finish_rows(self._base32, 0, self.size[0], self._static_buffer, self._static_buffer)
+            # the moving points reach, so only those rows are redone per frame. Its holes (the
+            # moving region, mostly) are not filled here: their rows join every frame's window.
+            rows = (PAD, self.grid.padded_height - PAD)
+            self._colour_rows(self._static_buffer, *rows, self._base32)
+            hole_rows = (self._base32.view(self.grid.padded_height, -1)[PAD:-PAD, PAD:-PAD] == 0).any(1).nonzero()
+            self._base_holes = (int(hole_rows[0]) + PAD, int(hole_rows[-1]) + PAD + 1) if len(hole_rows) else (0, 0)
             self._frame32.copy_(self._base32)
             self._window = (0, 0)
 
@@ -357,46 +392,77 @@ class CinemagraphRenderer:
             self._forward_step += 1
         return self._pos_forward
 
-    def _splat_moving(self, buffer: torch.Tensor, positions: torch.Tensor, centre: tuple[float, float, float]) -> tuple[int, int]:
-        """Splat the moving points at normalised ``positions`` ``(P, 2)``; the padded rows they hit."""
+    def _project_moving(self, forward: torch.Tensor, backward: torch.Tensor, centre: tuple[float, float, float]) -> tuple[int, int]:
+        """Project both copies of the moving points (normalised ``(P, 2)`` positions) to padded
+        pixels, the backward copy offset into the second key buffer; returns the padded rows hit."""
+        n = self.n_moving
         uv = self._uv_moving
         if self.path.is_still:
-            torch.addcmul(self._c0, self._c1, positions.t(), out=uv)
+            torch.addcmul(self._c0, self._c1, forward.t(), out=uv[:, :n])
+            torch.addcmul(self._c0, self._c1, backward.t(), out=uv[:, n:])
         else:
-            torch.addcmul(self._a0_moving, self._a1_moving, positions.t(), out=uv)
+            torch.addcmul(self._a0_moving, self._a1_moving, forward.t(), out=uv[:, :n])
+            torch.addcmul(self._a0_moving, self._a1_moving, backward.t(), out=uv[:, n:])
             uv.sub_(self._frame_constants(centre))
-            uv.mul_(self._r_moving[None])
-        rows = uv[1]
+            uv.view(2, 2, n).mul_(self._r_moving)
         self._pixels(uv, self._pixf_moving, self._pix_moving)
-        buffer.scatter_reduce_(0, self._pix_moving, self._keys_moving, reduce="amin")
-        if not self.path.is_still:
-            return 1, self.size[0] + 1
-        return int(rows.min()), int(rows.max()) + 1
+        rows = uv[1]
+        first, last = int(rows.min()), int(rows.max()) + 1
+        self._pix_moving[n:] += self.grid.numel
+        return first, last
 
-    def _colour_rows(self, keys: torch.Tensor, r0: int, r1: int, out32: torch.Tensor) -> None:
-        """Packed colours of image rows ``[r0, r1)`` from a key buffer's winners (one gather)."""
-        height, width = self.size
-        words = keys.view(torch.int32).view(height + 2, 2 * self.grid.padded_width)
-        ids = words[1 + r0 : 1 + r1, 2 + LO_WORD : 2 * (width + 1) : 2]
-        torch.index_select(self._colors32, 0, ids.reshape(-1), out=out32[r0 * width : r1 * width])
+    def _splat_moving(self, first: int, last: int) -> None:
+        """Static points under both key buffers, the moving copies on top, cracks closed in their rows."""
+        wp = self.grid.padded_width
+        buffers = self._buffers.view(2, -1)
+        if self.path.is_still:
+            # Only rows the moving points touched last frame or touch now differ from the static
+            # buffer: restore just those.
+            a, b = min(first, self._restored[0]), max(last, self._restored[1])
+            if self._restored == (0, 0):
+                a, b = 0, self.grid.padded_height
+            buffers[:, a * wp : b * wp] = self._static_buffer[a * wp : b * wp]
+            self._restored = (first, last)
+        else:
+            self._buffer_b.copy_(self._buffer_f)  # the forward buffer holds the static points
+        self._buffers.scatter_reduce_(0, self._pix_moving, self._keys_moving, reduce="amin")
+        for half in (self._buffer_f, self._buffer_b):
+            self.grid.clear_border(half, self.empty)
+        self._crack_rows(buffers.view(2, self.grid.padded_height, self.grid.padded_width), first, last)
 
-    def _blend_rows(self, t: int, r0: int, r1: int) -> None:
-        """Rows ``[r0, r1)`` of the frame: forward winners, blended with backward where they differ."""
-        height, width = self.size
-        grid = self.grid
+    def _colour_rows(self, keys: torch.Tensor, first: int, last: int, out32: torch.Tensor) -> None:
+        """Packed colours of padded rows ``[first, last)`` from a key buffer's winners (one gather).
+
+        The border columns get -1 (opaque white, never shown): only sentinel colours pack to 0,
+        which is how holes are found.
+        """
+        wp = self.grid.padded_width
+        ids = keys[first * wp : last * wp].view(torch.int32)[LO_WORD::2]
+        rows32 = out32[first * wp : last * wp]
+        torch.index_select(self._colors32, 0, ids, out=rows32)
+        grid = rows32.view(last - first, wp)
+        grid[:, :PAD] = -1
+        grid[:, -PAD:] = -1
+
+    def _blend_rows(self, t: int, first: int, last: int, moving: tuple[int, int]) -> None:
+        """Padded rows ``[first, last)`` of the frame: forward winners, blended with the backward
+        winners where the two differ (only possible in the ``moving`` rows)."""
+        wp = self.grid.padded_width
         kf, kb = self._buffer_f, self._buffer_b
         frame = self._frame32
-        self._colour_rows(kf, r0, r1, frame)
-        differ = torch.ne(grid.interior(kf)[r0:r1], grid.interior(kb)[r0:r1]).view(-1).nonzero().squeeze(1)
+        self._colour_rows(kf, first, last, frame)
+        lo, hi = max(first, moving[0]) * wp, min(last, moving[1]) * wp
+        if hi <= lo:
+            return
+        differ = torch.ne(kf[lo:hi], kb[lo:hi]).nonzero().squeeze(1)
         if differ.numel() == 0:
             return
-        differ += r0 * width  # flat image index
-        padded = differ + 2 * torch.div(differ, width, rounding_mode="floor") + (grid.padded_width + 1)
-        words_f = torch.index_select(kf, 0, padded).view(torch.int32).view(-1, 2)
-        words_b = torch.index_select(kb, 0, padded).view(torch.int32).view(-1, 2)
-        id_f, id_b = words_f[:, LO_WORD].contiguous(), words_b[:, LO_WORD].contiguous()
-        disp_f = torch.reciprocal(words_f[:, HI_WORD].contiguous().view(torch.float32))
-        disp_b = torch.reciprocal(words_b[:, HI_WORD].contiguous().view(torch.float32))
+        differ += lo
+        words_f = torch.index_select(kf, 0, differ).view(torch.int32).view(-1, 2)
+        words_b = torch.index_select(kb, 0, differ).view(torch.int32).view(-1, 2)
+        id_f, id_b = words_f[:, LO_WORD], words_b[:, LO_WORD]
+        disp_f = torch.reciprocal(words_f[:, HI_WORD].view(torch.float32))  # 0 where empty
+        disp_b = torch.reciprocal(words_b[:, HI_WORD].view(torch.float32))
         n = self.num_frames
         time_logit = math.log(t / (n - t)) if 0 < t < n else (-math.inf if t <= 0 else math.inf)
         logit = disp_b.sub_(disp_f).mul_(self.alpha).add_(time_logit)
@@ -404,27 +470,64 @@ class CinemagraphRenderer:
         logit.masked_fill_(id_f == self.sentinel, math.inf)
         logit.masked_fill_(id_b == self.sentinel, -math.inf)
         weight_b = torch.sigmoid_(logit)[:, None]
+        # Packed gathers (4 bytes a row) then unpacking beat gathering float rows (16 bytes).
         colour_f = torch.index_select(self._colors32, 0, id_f).view(torch.uint8).view(-1, 4).float()
         colour_b = torch.index_select(self._colors32, 0, id_b).view(torch.uint8).view(-1, 4).float()
-        blended = torch.lerp(colour_f, colour_b, weight_b).add_(0.5).clamp_(0, 255).to(torch.uint8)
+        # A lerp of values in [0, 255] stays there: + 0.5 and truncation round, no clamp needed
+        # (float -> int32 -> uint8 is about twice as fast as float -> uint8 on CPU).
+        blended = torch.lerp(colour_f, colour_b, weight_b).add_(0.5).to(torch.int32).to(torch.uint8)
         frame.index_copy_(0, differ, blended.view(torch.int32).view(-1))
 
-    def _finish_rows(self, frame32: torch.Tensor, r0: int, r1: int, kf: torch.Tensor, kb: torch.Tensor) -> int:
-        """Count (and fill) the holes in rows ``[r0, r1)``; returns the count before filling."""
-        height, width = self.size
-        rows32 = frame32[r0 * width : r1 * width]
+    def _finish_rows(self, first: int, last: int, kf: torch.Tensor, kb: torch.Tensor) -> int:
+        """Count (and fill) the holes in padded rows ``[first, last)``; returns the count before filling."""
+        wp = self.grid.padded_width
+        lo, hi = first * wp, last * wp
+        rows32 = self._frame32[lo:hi]
         # Real points have alpha 255 in the top byte (negative int32); only the sentinel packs to 0.
-        if r1 <= r0 or int(rows32.max()) != 0:
+        if last <= first or int(rows32.max()) != 0:
             return 0
-        holes = (rows32 == 0).view(r1 - r0, width)
-        n_holes = int(holes.sum())
-        if self.fill_holes:
-            # Weight valid pixels by depth: a disocclusion should show the background.
-            g = self.grid
-            nearest = torch.minimum(g.interior(kf)[r0:r1], g.interior(kb)[r0:r1]).contiguous()
-            depth = nearest.view(torch.int32).view(r1 - r0, width, 2)[..., HI_WORD].view(torch.float32)
-            fill_holes_tiled(rows32.view(torch.uint8).view(r1 - r0, width, 4), holes, depth)
+        holes = (rows32 == 0).nonzero().squeeze(1)
+        n_holes = int(holes.numel())
+        if not self.fill_holes:
+            return n_holes
+        if n_holes <= _FEW_HOLES:
+            holes = self._fill_few(holes + lo, kf, kb)
+            if holes.numel() == 0:
+                return n_holes
+            holes -= lo
+        # Many holes, or some with no valid pixel within 2 px: push-pull over the affected tiles.
+        # Valid pixels weigh by depth, so a disocclusion shows the background; border columns
+        # (never shown) get weight 0.
+        mask = torch.zeros(hi - lo, dtype=torch.bool, device=self.device)
+        mask[holes] = True
+        nearest = torch.minimum(kf[lo:hi], kb[lo:hi])
+        depth = nearest.view(torch.int32)[HI_WORD::2].view(torch.float32).view(last - first, wp).clone()
+        # Pixels with no point (filled from neighbours just now) weigh 0: inf would poison the mean.
+        depth.nan_to_num_(posinf=0.0)
+        depth[:, :PAD] = 0.0
+        depth[:, -PAD:] = 0.0
+        fill_holes_tiled(rows32.view(torch.uint8).view(last - first, wp, 4), mask.view(last - first, wp), depth)
         return n_holes
+
+    def _fill_few(self, holes: torch.Tensor, kf: torch.Tensor, kb: torch.Tensor) -> torch.Tensor:
+        """Fill scattered holes (padded flat indices) with the depth-weighted mean of the valid
+        pixels within 2 px, by gathers only; returns the holes that had no valid neighbour."""
+        wp = self.grid.padded_width
+        near = holes[:, None] + self._neighbour_offsets  # Kx24; image pixels +-2 stay on the grid
+        colours = self._frame32[near]
+        col = near % wp
+        valid = (colours != 0) & (col >= PAD) & (col < wp - PAD)
+        keys = torch.minimum(kf[near], kb[near])
+        depth = keys.view(torch.int32).view(*keys.shape, 2)[..., HI_WORD].view(torch.float32)
+        weight = torch.where(valid, depth, torch.zeros((), device=self.device))
+        total = weight.sum(1)
+        done = total > 0
+        rgba = colours[done].view(torch.uint8).view(-1, near.shape[1], 4).float()
+        mean = (rgba * weight[done, :, None]).sum(1) / total[done, None]
+        packed = mean.add_(0.5).clamp_(0, 255).to(torch.uint8)
+        packed[:, 3] = 255
+        self._frame32[holes[done]] = packed.view(torch.int32).view(-1)
+        return holes[~done]
 
     # ------------------------------------------------------------------------------------------
     def render_frame(self, t: int, out: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
@@ -442,39 +545,44 @@ class CinemagraphRenderer:
             raise ValueError(f"`t` must be an integer in [0, {self.num_frames}]; got {t!r}")
         t = int(t)
         height, width = self.size
+        top, bottom = PAD, self.grid.padded_height - PAD  # padded rows of the image
+        wp = self.grid.padded_width
         centre: tuple[float, float, float] = tuple(float(c) for c in self.path.centres([t])[0])  # type: ignore[assignment]
-        if centre != self._static_pose:
-            self._splat_static(centre)
+        n_holes = 0
         if not self.n_moving:
-            r0, r1 = 0, height
-            self._colour_rows(self._static_buffer, 0, height, self._frame32)
-            n_holes = self._finish_rows(self._frame32, 0, height, self._static_buffer, self._static_buffer)
+            if centre != self._static_pose or not self._frame_ready:
+                self._splat_static(centre, (0, 0))
+                self._colour_rows(self._static_buffer, top, bottom, self._frame32)
+                self._holes_now = self._finish_rows(top, bottom, self._static_buffer, self._static_buffer)
+                self._frame_ready = True
+            n_holes = self._holes_now
         else:
             if centre[2] != self._moving_cz:
-                torch.sub(self._z_moving, centre[2], out=self._depth_half(self._keys_moving))
-                torch.reciprocal(self._depth_half(self._keys_moving), out=self._r_moving)
+                depth = self._depth_half(self._keys_moving).view(2, -1)
+                torch.sub(self._z_moving.expand(2, -1), centre[2], out=depth)
+                torch.reciprocal(depth[0], out=self._r_moving)
                 self._moving_cz = centre[2]
-            self._buffer_f.copy_(self._static_buffer)
-            f0, f1 = self._splat_moving(self._buffer_f, self._advance_forward(t), centre)
             torch.add(self._start, self._disp_backward[self.num_frames - t], out=self._pos_backward)
-            self._buffer_b.copy_(self._static_buffer)
-            b0, b1 = self._splat_moving(self._buffer_b, self._pos_backward, centre)
-            # Image rows the moving points reached (padded row p is image row p - 1).
-            r0, r1 = max(0, min(f0, b0) - 1), min(height, max(f1, b1) - 1)
+            first, last = self._project_moving(self._advance_forward(t), self._pos_backward, centre)
+            if centre != self._static_pose:
+                self._splat_static(centre, (first, last) if not self.path.is_still else (0, 0))
+            self._splat_moving(first, last)
+            moving = (first, last)
             if self.path.is_still:
-                # Rows changed last frame but not reached now go back to the static frame.
+                first, last = min(first, self._base_holes[0] or first), max(last, self._base_holes[1])
+                first, last = max(top, first), min(bottom, last)
+                # Rows changed last frame but not redone now go back to the static frame.
                 p0, p1 = self._window
-                for a, b in ((p0, min(p1, r0)), (max(p0, r1), p1)):
+                for a, b in ((p0, min(p1, first)), (max(p0, last), p1)):
                     if b > a:
-                        self._frame32[a * width : b * width] = self._base32[a * width : b * width]
-                self._window = (r0, r1)
+                        self._frame32[a * wp : b * wp] = self._base32[a * wp : b * wp]
+                self._window = (first, last)
             else:
-                r0, r1 = 0, height
-            n_holes = 0
-            if r1 > r0:
-                self._blend_rows(t, r0, r1)
-                n_holes = self._finish_rows(self._frame32, r0, r1, self._buffer_f, self._buffer_b)
-        frame = self._frame32.view(torch.uint8).view(height, width, 4)
+                first, last = top, bottom
+            if last > first:
+                self._blend_rows(t, first, last, moving)
+                n_holes = self._finish_rows(first, last, self._buffer_f, self._buffer_b)
+        frame = self._frame32.view(torch.uint8).view(self.grid.padded_height, wp, 4)[top:bottom, PAD:-PAD]
         if out is None:
             out = torch.empty((height, width, 3), dtype=torch.uint8, device=self.device)
         if self.device.type == "cpu":

@@ -201,8 +201,9 @@ def overscan_zoom(
         world = (pix - half) * z / f  # X (or Y) of the border points
         offset = f * (world[None, :] - centres[:, axis : axis + 1]) / (z[None, :] - centres[:, 2:3])  # T x B
         reach = side * offset  # distance from the centre towards this border, in pixels
-        # Zoom s maps offset -> s * offset; the border point must land at or beyond the last pixel.
+        # Zoom s maps offset -> s * offset; the border point must land a pixel beyond the last
+        # pixel centre (nearest-pixel rounding would otherwise leave the edge column uncovered).
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(reach > 0, half / reach, np.inf)
+            ratio = np.where(reach > 0, (half + 1.0) / reach, np.inf)
         needed = max(needed, float(np.max(ratio, initial=1.0)))  # inf (a border crossed the centre) -> capped
     return float(min(max(needed, 1.0), max_zoom))

@@ -9,15 +9,17 @@ point, and its id (the low word) says which colour to fetch: no second pass, no 
 no PyTorch3D or CuPy. Ties in depth go to the smaller id.
 
 Convention:
-    Splats go to a *padded* grid of ``(H + 2) x (W + 2)`` pixels. Image pixel ``(i, j)`` is padded
-    pixel ``(i + 1, j + 1)``; every point off the image is clamped into the one-pixel border (the
-    "sentinel" pixels), so the scatter needs no mask and no ``where``. An empty pixel holds
-    :func:`empty_key`: depth +inf and the sentinel id (one past the last point), whose colour table
-    entry is transparent.
+    Splats go to a *padded* grid of ``(H + 4) x (W + 4)`` pixels. Image pixel ``(i, j)`` is padded
+    pixel ``(i + 2, j + 2)``. The first ring around the image holds the points that really land
+    just outside it (they are the image's edge pixels' neighbours when cracks are closed); every
+    point farther out is clamped into the outer ring (the "sentinel" pixels), so the scatter needs
+    no mask and no ``where``. An empty pixel holds :func:`empty_key`: depth +inf and the sentinel id
+    (one past the last point), whose colour table entry is transparent.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 
 import torch
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "EMPTY_DEPTH_BITS",
+    "PAD",
     "HI_WORD",
     "LO_WORD",
     "empty_key",
@@ -38,6 +41,9 @@ __all__ = [
     "fill_holes_tiled",
     "splat_points",
 ]
+
+PAD = 2
+"""Width of the padded grid's border: one ring of real neighbours, one sentinel ring."""
 
 EMPTY_DEPTH_BITS = 0x7F800000
 """Bit pattern of float32 +inf: the depth of an empty pixel."""
@@ -92,8 +98,9 @@ class PaddedGrid:
         if height < 1 or width < 1:
             raise ValueError(f"image size must be positive; got {height}x{width}")
         self.height, self.width = int(height), int(width)
-        self.padded_width = self.width + 2
-        self.numel = (self.height + 2) * self.padded_width
+        self.padded_height = self.height + 2 * PAD
+        self.padded_width = self.width + 2 * PAD
+        self.numel = self.padded_height * self.padded_width
         # Padded pixel (row, col) sits at row * padded_width + col.
 
     def __repr__(self) -> str:
@@ -104,15 +111,20 @@ class PaddedGrid:
         return torch.full((self.numel,), empty, dtype=torch.int64, device=device)
 
     def view2d(self, buffer: torch.Tensor) -> torch.Tensor:
-        """``(H + 2, W + 2)`` view of a flat buffer."""
-        return buffer.view(self.height + 2, self.padded_width)
+        """``(H + 4, W + 4)`` view of a flat buffer."""
+        return buffer.view(self.padded_height, self.padded_width)
 
     def interior(self, buffer: torch.Tensor) -> torch.Tensor:
         """``(H, W)`` (strided) view of the image pixels of a flat buffer."""
-        return self.view2d(buffer)[1:-1, 1:-1]
+        return self.view2d(buffer)[PAD:-PAD, PAD:-PAD]
+
+    def padded_index(self, flat: torch.Tensor) -> torch.Tensor:
+        """Padded flat index of image flat indices ``row * W + col``."""
+        rows = torch.div(flat, self.width, rounding_mode="floor")
+        return flat + rows * (2 * PAD) + PAD * (self.padded_width + 1)
 
     def clear_border(self, buffer: torch.Tensor, empty: int) -> None:
-        """Reset the sentinel border (where off-image points were clamped) to ``empty``."""
+        """Reset the outer sentinel ring (where far off-image points were clamped) to ``empty``."""
         grid = self.view2d(buffer)
         grid[0].fill_(empty)
         grid[-1].fill_(empty)
@@ -125,8 +137,8 @@ class PaddedGrid:
         Off-image points go to the border. Reference implementation (the renderer inlines a faster
         version with preallocated buffers and constants folded in).
         """
-        col = (x + 1.5).clamp_(0, self.width + 1).floor_()
-        row = (y + 1.5).clamp_(0, self.height + 1).floor_()
+        col = (x + (PAD + 0.5)).clamp_(0, self.padded_width - 1).floor_()
+        row = (y + (PAD + 0.5)).clamp_(0, self.padded_height - 1).floor_()
         return (row * self.padded_width + col).to(torch.int64)
 
 
@@ -149,51 +161,57 @@ def crack_tolerance(relative: float = 0.03) -> int:
     if not 0 < relative < 1:
         raise ValueError(f"`relative` must be in (0, 1); got {relative!r}")
     # One unit of the float32 exponent (2**23 in bits) doubles the value: log2(1 + r) of it.
-    import math
-
     return int(round(math.log2(1.0 + relative) * 2**23)) << 32
 
 
-def fill_cracks(grid2d: torch.Tensor, tolerance: int | None = None, work: torch.Tensor | None = None) -> None:
+def fill_cracks(
+    grid2d: torch.Tensor, tolerance: int | None = None, work: torch.Tensor | None = None, passes: int = 2
+) -> None:
     """Close one-pixel cracks in a padded key grid, in place.
 
-    A pixel is a crack when the two neighbours on opposite sides of it -- left/right, up/down, or
-    either diagonal -- are both nearer than it by more than ``tolerance`` (an empty pixel is
-    infinitely far): a magnified surface that let a far point (or nothing) show through a gap
-    between its own samples. Magnifying by a few percent opens whole crack rows and columns; the
-    diagonal pairs close the pixels where such a row and column cross. The pixel takes the farther
-    neighbour of the qualifying pair (of the nearest such pair when several qualify). Silhouettes
-    are not fattened: there only one side is near.
+    A pixel is a crack when its left and right neighbours, or its upper and lower neighbours, are
+    both nearer than it by more than ``tolerance`` (an empty pixel is infinitely far): a magnified
+    surface that let a far point (or nothing) show through a gap between its own samples. It takes
+    the farther neighbour of the qualifying pair (of the nearer pair when both qualify).
+    Silhouettes are not fattened, and the corner pixel of a far region is kept: there only one
+    side of each pair is near.
 
-    In key space this is branch-free: ``key = min(key, min over pairs of max(a, b) + tol)``.
-    Adding ``tol`` (zero low bits) keeps the neighbour's id and only pushes its depth back by ~3%.
+    Magnifying by a few percent opens whole crack rows and columns. Where one crosses the other,
+    the crossing pixels have empty neighbours on all sides; the second pass closes them from the
+    pixels the first pass filled (a diagonal test in one pass would also eat far regions'
+    corners, and misses crossings where the column steps sideways by a pixel).
+
+    In key space each pass is branch-free: ``key = min(key, min(max(L, R), max(U, D)) + tol)``;
+    adding ``tol`` (zero low bits) keeps the neighbour's id and only pushes its depth back by ~3%.
 
     Args:
-        grid2d: ``int64 (h + 2, W + 2)`` view of padded keys: rows ``1 .. h`` are filled, using the
-            first and last row and column as neighbours only (they must hold empty keys or real
-            neighbours, never clamped off-image points; see :meth:`PaddedGrid.clear_border`).
+        grid2d: ``int64 (..., h + 2, w + 2)`` view of keys: the inner ``h x w`` pixels are filled,
+            the first and last row and column serve as neighbours only (they must hold empty keys
+            or real neighbours, never clamped off-image points; see :meth:`PaddedGrid.clear_border`).
             A row window of a padded buffer works, so only rows that changed need the work.
         tolerance: key offset, default :func:`crack_tolerance`.
-        work: optional ``int64`` scratch of at least ``2 * h * W`` elements (avoids allocations).
+        work: optional ``int64`` scratch of at least twice the filled pixels (avoids allocations).
+        passes: number of passes (2 closes crossings; each pass costs 5 element-wise ops).
     """
     tol = crack_tolerance() if tolerance is None else int(tolerance)
-    h, w = grid2d.shape[0] - 2, grid2d.shape[1] - 2
+    lead = grid2d.shape[:-2]
+    h, w = grid2d.shape[-2] - 2, grid2d.shape[-1] - 2
     if h <= 0 or w <= 0:
         return
-    if work is None or work.numel() < 2 * h * w:
-        work = torch.empty(2 * h * w, dtype=torch.int64, device=grid2d.device)
-    best = work[: h * w].view(h, w)
-    pair = work[h * w : 2 * h * w].view(h, w)
-    torch.maximum(grid2d[1:-1, :-2], grid2d[1:-1, 2:], out=best)  # left, right
-    torch.maximum(grid2d[:-2, 1:-1], grid2d[2:, 1:-1], out=pair)  # up, down
-    torch.minimum(best, pair, out=best)
-    torch.maximum(grid2d[:-2, :-2], grid2d[2:, 2:], out=pair)  # up-left, down-right
-    torch.minimum(best, pair, out=best)
-    torch.maximum(grid2d[:-2, 2:], grid2d[2:, :-2], out=pair)  # up-right, down-left
-    torch.minimum(best, pair, out=best)
-    best.add_(tol)
-    centre = grid2d[1:-1, 1:-1]
-    torch.minimum(centre, best, out=centre)
+    shape = lead + (h, w)
+    count = math.prod(shape)
+    if work is None or work.numel() < 2 * count:
+        work = torch.empty(2 * count, dtype=torch.int64, device=grid2d.device)
+    best = work[:count].view(shape)
+    pair = work[count : 2 * count].view(shape)
+    g = grid2d
+    centre = g[..., 1:-1, 1:-1]
+    for _ in range(passes):
+        torch.maximum(g[..., 1:-1, :-2], g[..., 1:-1, 2:], out=best)  # left, right
+        torch.maximum(g[..., :-2, 1:-1], g[..., 2:, 1:-1], out=pair)  # up, down
+        torch.minimum(best, pair, out=best)
+        best.add_(tol)
+        torch.minimum(centre, best, out=centre)
 
 
 def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -207,7 +225,8 @@ def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | 
     Args:
         image: ``float32 (C, H, W)`` or a batch ``(B, C, H, W)``.
         holes: ``bool (H, W)`` or ``(B, H, W)``.
-        weight: optional ``float32`` of the holes' shape, > 0: confidence of the valid pixels.
+        weight: optional ``float32`` of the holes' shape, >= 0: confidence of the valid pixels
+            (0: not used as context).
 
     Returns:
         a new image equal to ``image`` outside ``holes``. An image (of a batch) without any valid
@@ -222,9 +241,9 @@ def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | 
     if holes.shape != (image.shape[0],) + image.shape[2:]:
         raise ValueError(f"`holes` must match `image`'s (B, H, W); got {tuple(holes.shape)} for {tuple(image.shape)}")
     valid = (~holes).to(image.dtype)[:, None]  # Bx1xHxW
-    w = valid if weight is None else valid * weight[:, None]
+    w = valid if weight is None else valid * weight[:, None]  # weight 0 = "do not use this pixel"
     levels = [torch.cat([image * w, w], 1)]  # Bx(C+1)xHxW
-    while min(levels[-1].shape[-2:]) > 1 and bool((levels[-1][:, -1] <= 0).any()):
+    while max(levels[-1].shape[-2:]) > 1 and bool((levels[-1][:, -1] <= 0).any()):
         levels.append(F.avg_pool2d(levels[-1], 2, ceil_mode=True))
     top = levels[-1]
     estimate = top[:, :-1] / top[:, -1:].clamp_min(1e-30)
@@ -232,9 +251,38 @@ def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | 
         up = F.interpolate(estimate, size=level.shape[-2:], mode="bilinear", align_corners=False)
         wl = level[:, -1:]
         estimate = torch.where(wl > 0, level[:, :-1] / wl.clamp_min(1e-30), up)
-    has_valid = (valid.flatten(1) > 0).any(1)[:, None, None, None]
+    has_valid = (w.flatten(1) > 0).any(1)[:, None, None, None]
     out = torch.where(holes[:, None] & has_valid, estimate, image)
     return out if batched else out[0]
+
+
+_NEIGHBOUR_FILL_MAX = 4096
+_NEIGHBOURS = torch.tensor([(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if dy or dx])
+
+
+def _fill_from_neighbours(
+    image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | None, coords: torch.Tensor, channels: int
+) -> torch.Tensor:
+    """Fill holes from valid pixels within 2 px (weighted mean); returns the holes left over."""
+    height, width = holes.shape
+    offsets = _NEIGHBOURS.to(coords.device)
+    near = coords[:, None, :] + offsets  # Kx24x2
+    rows, cols = near[..., 0], near[..., 1]
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+    rows, cols = rows.clamp(0, height - 1), cols.clamp(0, width - 1)
+    w = (inside & ~holes[rows, cols]).float()
+    if weight is not None:
+        w = w * weight[rows, cols]
+    total = w.sum(1)
+    done = total > 0
+    if bool(done.any()):
+        colours = image[rows[done], cols[done], :channels].float()  # Dx24xC
+        mean = (colours * w[done, :, None]).sum(1) / total[done, None]
+        r, c = coords[done, 0], coords[done, 1]
+        image[r, c, :channels] = mean.add_(0.5).clamp_(0, 255).to(torch.uint8)
+        if image.shape[-1] > channels:
+            image[r, c, channels:] = 255
+    return coords[~done]
 
 
 def fill_holes_tiled(
@@ -259,8 +307,8 @@ def fill_holes_tiled(
         image: ``uint8 (H, W, C)``; the first three channels are filled (others, e.g. alpha, are
             set to 255 at the holes).
         holes: ``bool (H, W)``.
-        weight: optional ``float32 (H, W)`` confidence of valid pixels (e.g. depth, to prefer
-            background); holes' entries are ignored.
+        weight: optional finite ``float32 (H, W)`` >= 0, confidence of valid pixels (e.g. depth,
+            to prefer background; 0 = not context); holes' entries are ignored.
     """
     height, width = holes.shape
     device = image.device
@@ -270,8 +318,21 @@ def fill_holes_tiled(
     if weight is not None:
         weight = torch.where(holes, torch.zeros((), device=device), weight)
     channels = min(3, image.shape[-1])
-    tiles = torch.unique(torch.div(coords, tile, rounding_mode="floor"), dim=0)  # Tx2
-    if len(tiles) <= max_tiles:
+    if len(coords) <= _NEIGHBOUR_FILL_MAX:
+        # Few holes (slivers along edges): a weighted mean of the valid pixels within 2 px costs a
+        # handful of small gathers; only holes with no valid neighbour go on to the pyramids.
+        coords = _fill_from_neighbours(image, holes, weight, coords, channels)
+        if coords.numel() == 0:
+            return
+        holes = torch.zeros_like(holes)
+        holes[coords[:, 0], coords[:, 1]] = True
+    tiles_across = -(-width // tile)
+    tile_ids = torch.div(coords[:, 0], tile, rounding_mode="floor") * tiles_across
+    tile_ids += torch.div(coords[:, 1], tile, rounding_mode="floor")
+    occupied = torch.bincount(tile_ids, minlength=tiles_across * -(-height // tile)).nonzero().squeeze(1)
+    tiles = torch.stack([occupied // tiles_across, occupied % tiles_across], 1)  # Tx2 (row, col)
+    # Crops overlap by their margins: past some count one pyramid over the box is cheaper.
+    if len(tiles) <= max_tiles and len(tiles) * (tile + 2 * margin) ** 2 <= 2 * height * width:
         span = torch.arange(-margin, tile + margin, device=device)  # S
         rows = tiles[:, :1] * tile + span  # TxS, unclamped
         cols = tiles[:, 1:] * tile + span
@@ -280,7 +341,8 @@ def fill_holes_tiled(
         crop_holes = holes[r_idx[:, :, None], c_idx[:, None, :]]
         crop_weight = None if weight is None else weight[r_idx[:, :, None], c_idx[:, None, :]]
         filled = fill_holes(crop.permute(0, 3, 1, 2).float(), crop_holes, crop_weight)  # TxCxSxS
-        ok = (~crop_holes).flatten(1).any(1)  # crops with context
+        usable = ~crop_holes if crop_weight is None else ~crop_holes & (crop_weight > 0)
+        ok = usable.flatten(1).any(1)  # crops with context
         centre = slice(margin, margin + tile)
         inside = (rows[:, centre] < height)[:, :, None] & (cols[:, centre] < width)[:, None, :]
         write = crop_holes[:, centre, centre] & inside & ok[:, None, None]
