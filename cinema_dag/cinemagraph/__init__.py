@@ -40,10 +40,18 @@ from .ldi import (
     layer_labels,
 )
 from .metrics import frame_steps, loop_seam_ratio
-from .motion import MOTION_KINDS, MOTION_STYLES, arrows_to_hints, auto_hints, densify_hints, motion_field
+from .motion import (
+    MOTION_KINDS,
+    MOTION_STYLES,
+    arrows_to_hints,
+    auto_hints,
+    default_feather,
+    densify_hints,
+    motion_field,
+)
 from .pipeline import CinemagraphResult, make_cinemagraph
 from .pointcloud import PointCloud, read_ply, save_ply, unproject
-from .splat import fill_cracks, fill_holes, pack_keys, splat_points, unpack_keys
+from .splat import fill_cracks, fill_holes, fill_holes_tiled, pack_keys, splat_points, unpack_keys
 
 __all__ = [
     # depth
@@ -71,6 +79,7 @@ __all__ = [
     "auto_hints",
     "arrows_to_hints",
     "densify_hints",
+    "default_feather",
     # euler
     "EulerIntegrator",
     "integrate_flow",
@@ -88,6 +97,7 @@ __all__ = [
     "splat_points",
     "fill_cracks",
     "fill_holes",
+    "fill_holes_tiled",
     # animate
     "DEFAULT_NUM_FRAMES",
     "DEFAULT_FPS",

@@ -35,7 +35,7 @@ def test_deterministic_for_a_seed():
 
 def test_arrows_override_and_set_the_speed():
     mask, depth = _scene()
-    field = motion_field("wildfire", mask, depth, arrows=[(10, 40, 35, 40)], hint_scale=50)
+    field = motion_field("wildfire", mask, depth, arrows=[(10, 40, 35, 40)], hint_scale=50, feather=0)
     # One hint: the normalised RBF is that hint's velocity everywhere in the mask.
     assert np.allclose(field[mask], [0.5, 0.0])
     positions, velocities = arrows_to_hints([(0, 0, 10, -20)], hint_scale=10)
@@ -59,3 +59,13 @@ def test_empty_mask_and_bad_inputs():
         motion_field("flood", mask, depth, arrows=[(1, 2, 3)])
     with pytest.raises(ValueError, match="Unknown disaster"):
         motion_field("meteor", mask, depth)
+
+
+def test_speed_ramps_up_from_the_mask_edge():
+    mask, depth = _scene()
+    field = motion_field("flood", mask, depth, arrows=[(40, 45, 40, 95)], feather=4)  # 1 px/frame down
+    speed = np.linalg.norm(field, axis=2)
+    assert speed[30, 40] == pytest.approx(0.25) and speed[31, 40] == pytest.approx(0.5)  # rows from the edge
+    assert speed[40, 40] == pytest.approx(1.0) and speed[59, 40] == pytest.approx(1.0)  # the image border is no edge
+    with pytest.raises(ValueError, match="feather"):
+        motion_field("flood", mask, depth, feather=-1)
