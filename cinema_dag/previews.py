@@ -43,17 +43,26 @@ def png_markdown(images: Sequence[Image.Image | np.ndarray] | Image.Image | np.n
 
 
 def gif_markdown(frames: np.ndarray | Sequence[np.ndarray], fps: float = 12.5, size: int = 160,
-                 max_frames: int = 30, alt: str = "cinemagraph") -> str:
-    """Markdown with an inline, looping GIF thumbnail of ``frames`` (N, H, W, 3) uint8."""
+                 max_frames: int = 30, alt: str = "cinemagraph", max_bytes: int = 150_000) -> str:
+    """Markdown with an inline, looping GIF thumbnail of ``frames`` (N, H, W, 3) uint8.
+
+    Metadata lives in the event log, so the GIF is shrunk (fewer frames, then fewer pixels) until
+    its base64 text is at most ``max_bytes``; the smallest try is returned even if still larger.
+    """
     frames = list(frames)
     if not frames:
         raise ValueError("gif_markdown needs at least one frame; got 0")
-    step = max(1, len(frames) // max_frames)
-    thumbs = [thumbnail(f, size) for f in frames[::step]]
-    buffer = io.BytesIO()
-    thumbs[0].save(buffer, format="GIF", save_all=True, append_images=thumbs[1:],
-                   duration=int(1000 * step / fps), loop=0, optimize=True)
-    return f"![{alt}]({_data_uri(buffer.getvalue(), 'image/gif')})"
+    for scale in (1.0, 0.75, 0.5, 0.35):
+        side, count = max(32, int(size * scale)), max(4, int(max_frames * scale))
+        step = max(1, -(-len(frames) // count))
+        thumbs = [thumbnail(f, side) for f in frames[::step]]
+        buffer = io.BytesIO()
+        thumbs[0].save(buffer, format="GIF", save_all=True, append_images=thumbs[1:],
+                       duration=int(1000 * step / fps), loop=0, optimize=True)
+        markdown = f"![{alt}]({_data_uri(buffer.getvalue(), 'image/gif')})"
+        if len(markdown) <= max_bytes:
+            break
+    return markdown
 
 
 def overlay_mask(image: Image.Image | np.ndarray, mask: np.ndarray,

@@ -56,3 +56,10 @@ def test_corrupt_upstream_image_is_a_clear_error(tmp_path):
     (tmp_path / "image_000.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     with pytest.raises(ValueError, match="cannot decode .*image_000.png"):
         artefacts.read_images(tmp_path)
+
+
+def test_gif_markdown_stays_within_its_byte_budget_on_noise():
+    frames = np.random.default_rng(0).integers(0, 256, (60, 128, 128, 3), dtype=np.uint8)
+    markdown = gif_markdown(frames, max_bytes=150_000)
+    assert len(markdown) <= 150_000
+    assert decode_inline(markdown, "image/gif").n_frames >= 4

@@ -12,7 +12,10 @@ class FlowConfig(dg.Config):
     arrows: list[list[float]] = Field(
         default_factory=list,
         description="Hints (x0, y0, x1, y1) in pixels that replace the automatic ones, for every image.")
-    speed: float | None = Field(default=None, gt=0, description="Override of the motion style's speed (px/frame).")
+    speed: float | None = Field(
+        default=None, gt=0,
+        description="Override of the motion style's speed: px/frame for the nearest content of a 1000-px-wide "
+                    "picture (scaled to the image's width).")
     seed: int = Field(default=0, description="Sideways sign and phases of the automatic hints.")
 
 
