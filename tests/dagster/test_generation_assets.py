@@ -95,3 +95,18 @@ def test_missing_upstream_is_a_clear_failure(resources, instance):
 def test_unknown_partition_is_refused(resources, instance):
     with pytest.raises(dg.DagsterUnknownPartitionError, match="tsunami"):
         run(resources, instance, partition="tsunami")
+
+
+def test_real_profile_without_weights_fails_with_the_model_id(resources, instance, tmp_path, monkeypatch):
+    from cinema_dag.resources import ModelRegistry
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty_hf_home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty_hf_home" / "hub"))
+    paper = {**resources, "models": ModelRegistry(profile="paper", cache_dir=str(tmp_path / "models"))}
+    result = dg.materialize([generated_prompts], partition_key="flood", resources=paper, instance=instance,
+                            raise_on_error=False)
+    assert not result.success
+    error = result.failure_data_for_node("generated_prompts").error
+    message = error.cause.message if error.cause else error.message
+    assert "meta-llama/Llama-2-7b-hf" in message and "CINEMA_DAG_WEIGHTS_LLM" in message
