@@ -250,43 +250,29 @@ def _load_text_to_image(path: Path, device: Any, dtype: Any, common: dict[str, A
     return LoadedTextToImage(pipeline=pipeline, **common)
 
 
-def _load_captioner(path: Path, device: Any, dtype: Any, common: dict[str, Any]) -> LoadedCaptioner:
-    from transformers import BlipForConditionalGeneration, BlipProcessor
+def _model_with_processor(
+    model_class: str, processor_class: str, loaded_class: type[LoadedComponent]
+) -> Callable[[Path, Any, Any, dict[str, Any]], LoadedComponent]:
+    """A loader for a transformers model + processor pair (captioner, grounding, segmenter, depth).
 
-    processor = BlipProcessor.from_pretrained(path, **_PRETRAINED)
-    model = BlipForConditionalGeneration.from_pretrained(path, dtype=dtype, **_WEIGHTS).to(device).eval()
-    return LoadedCaptioner(model=model, processor=processor, **common)
+    Classes are named, not imported, so transformers loads only when a component does.
+    """
 
+    def load(path: Path, device: Any, dtype: Any, common: dict[str, Any]) -> LoadedComponent:
+        import transformers
 
-def _load_grounding(path: Path, device: Any, dtype: Any, common: dict[str, Any]) -> LoadedGrounding:
-    from transformers import GroundingDinoForObjectDetection, GroundingDinoProcessor
+        processor = getattr(transformers, processor_class).from_pretrained(path, **_PRETRAINED)
+        model = getattr(transformers, model_class).from_pretrained(path, dtype=dtype, **_WEIGHTS)
+        return loaded_class(model=model.to(device).eval(), processor=processor, **common)
 
-    processor = GroundingDinoProcessor.from_pretrained(path, **_PRETRAINED)
-    model = GroundingDinoForObjectDetection.from_pretrained(path, dtype=dtype, **_WEIGHTS).to(device).eval()
-    return LoadedGrounding(model=model, processor=processor, **common)
-
-
-def _load_segmenter(path: Path, device: Any, dtype: Any, common: dict[str, Any]) -> LoadedSegmenter:
-    from transformers import SamModel, SamProcessor
-
-    processor = SamProcessor.from_pretrained(path, **_PRETRAINED)
-    model = SamModel.from_pretrained(path, dtype=dtype, **_WEIGHTS).to(device).eval()
-    return LoadedSegmenter(model=model, processor=processor, **common)
-
-
-def _load_depth(path: Path, device: Any, dtype: Any, common: dict[str, Any]) -> LoadedDepth:
-    from transformers import AutoImageProcessor, AutoModelForDepthEstimation
-
-    processor = AutoImageProcessor.from_pretrained(path, **_PRETRAINED)
-    model = AutoModelForDepthEstimation.from_pretrained(path, dtype=dtype, **_WEIGHTS).to(device).eval()
-    return LoadedDepth(model=model, processor=processor, **common)
+    return load
 
 
 _LOADERS: dict[str, Callable[[Path, Any, Any, dict[str, Any]], LoadedComponent]] = {
     "llm": _load_llm,
     "text_to_image": _load_text_to_image,
-    "captioner": _load_captioner,
-    "grounding": _load_grounding,
-    "segmenter": _load_segmenter,
-    "depth": _load_depth,
+    "captioner": _model_with_processor("BlipForConditionalGeneration", "BlipProcessor", LoadedCaptioner),
+    "grounding": _model_with_processor("GroundingDinoForObjectDetection", "GroundingDinoProcessor", LoadedGrounding),
+    "segmenter": _model_with_processor("SamModel", "SamProcessor", LoadedSegmenter),
+    "depth": _model_with_processor("AutoModelForDepthEstimation", "AutoImageProcessor", LoadedDepth),
 }
