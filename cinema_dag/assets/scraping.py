@@ -80,7 +80,7 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
     domains are followed.
     """
     from cinema_dag.scraping.run import scrape
-    from cinema_dag.vision.quality import filter_images
+    from cinema_dag.vision.quality import filter_images, write_manifest
 
     detector = _people_detector(config, models, device)
     text_detector, text_filter = _text_detector(context, config)
@@ -108,8 +108,6 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
                 row.path = str(_relative(row.path, out))
                 if row.duplicate_of:
                     row.duplicate_of = str(_relative(row.duplicate_of, out))
-            from cinema_dag.vision.quality import write_manifest
-
             write_manifest(manifest, out / "manifest.json")
         summary[key] = {"kept": len(manifest.kept), "rejected": len(manifest.rejected),
                         "crawl_rejected": sum(report.rejected.values()), **manifest.reasons()}

@@ -79,6 +79,7 @@ def prompt_lora(context: dg.AssetExecutionContext, config: LoraConfig, store: Ar
 
     ``generated_prompts`` uses it only if its held-out loss beat the base model's (the blocking check).
     """
+    from cinema_dag.artefacts import write_json
     from cinema_dag.text.corpus import load_corpus
     from cinema_dag.text.lora import train_lora
 
@@ -102,8 +103,6 @@ def prompt_lora(context: dg.AssetExecutionContext, config: LoraConfig, store: Ar
         passed = (result.held_out_loss is not None and result.base_held_out_loss is not None
                   and result.held_out_loss < result.base_held_out_loss)
         # Readers (generated_prompts) use an adapter only if this check passed.
-        from cinema_dag.artefacts import write_json
-
         write_json(out, "check.json", {LOSS_CHECK: passed, "held_out_loss": result.held_out_loss,
                                        "base_held_out_loss": result.base_held_out_loss})
     device.free_memory()
