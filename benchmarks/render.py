@@ -98,7 +98,9 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def run_one(height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool, repeats: int) -> dict:
+def run_one(
+    height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool, repeats: int, subpixel: bool = True
+) -> dict:
     """One configuration, in this process: a cold run, then ``repeats`` warm runs (median kept)."""
     ldi, flow = make_scene(height, width, kind == "dense")
     rss_before = peak_rss_mib()
@@ -108,7 +110,7 @@ def run_one(height: int, width: int, camera: str, kind: str, device: str, frames
     def render_once() -> tuple[float, float, CinemagraphRenderer, object]:
         sync(device)
         t0 = time.perf_counter()
-        renderer = CinemagraphRenderer(ldi, flow, num_frames=frames, camera=camera, device=device)
+        renderer = CinemagraphRenderer(ldi, flow, num_frames=frames, camera=camera, device=device, subpixel=subpixel)
         sync(device)
         t1 = time.perf_counter()
         result = renderer.render()
@@ -157,6 +159,7 @@ def run_one(height: int, width: int, camera: str, kind: str, device: str, frames
         "size": f"{width}x{height}",
         "camera": camera,
         "ldi": kind,
+        "subpixel": subpixel,
         "device": device,
         "points": int(renderer.n_static + n_moving),
         "moving": int(n_moving),
@@ -196,13 +199,19 @@ def main() -> None:
     parser.add_argument("--threads", default=_THREADS, help="OMP_NUM_THREADS (default: the environment's, else 1)")
     parser.add_argument("--devices", default="cpu,cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--no-encode", action="store_true")
+    parser.add_argument(
+        "--subpixel",
+        default="on,off",
+        help="renderer subpixel modes to run: on (bilinear resampling of moving points), off (nearest colour), or both",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per configuration (median kept)")
-    parser.add_argument("--one", nargs=5, metavar=("H", "W", "CAMERA", "LDI", "DEVICE"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=6, metavar=("H", "W", "CAMERA", "LDI", "DEVICE", "SUBPIXEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one:
-        h, w, camera, kind, device = args.one
-        print(json.dumps(run_one(int(h), int(w), camera, kind, device, args.frames, not args.no_encode, args.repeats)))
+        h, w, camera, kind, device, subpixel = args.one
+        result = run_one(int(h), int(w), camera, kind, device, args.frames, not args.no_encode, args.repeats, subpixel == "on")
+        print(json.dumps(result))
         return
 
     print(
@@ -211,7 +220,7 @@ def main() -> None:
         f"cpu_count={os.cpu_count()} cuda={torch.cuda.is_available()}"
     )
     header = (
-        f"{'device':6} {'size':>9} {'camera':7} {'ldi':6} {'points':>9} {'moving':>8} {'prep s':>7} "
+        f"{'device':6} {'size':>9} {'camera':7} {'ldi':6} {'subpix':6} {'points':>9} {'moving':>8} {'prep s':>7} "
         f"{'frames s':>8} {'render s':>8} {'cold s':>7} {'Mpts/s':>7} {'bare s':>7} {'ratio':>6} {'ratio*':>6} "
         f"{'mp4 s':>6} {'gif s':>6} {'RSS MiB':>8} {'GPU MiB':>8} {'holes':>7}"
     )
@@ -220,20 +229,22 @@ def main() -> None:
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
             for kind in args.ldis.split(","):
-                for camera in args.cameras.split(","):
+                for camera, subpixel in [(c, m) for c in args.cameras.split(",") for m in args.subpixel.split(",")]:
+                    if subpixel not in ("on", "off"):
+                        raise SystemExit(f"--subpixel: expected on and/or off, got {subpixel!r}")
                     cmd = [sys.executable, os.path.abspath(__file__), "--threads", args.threads, "--frames", str(args.frames)]
                     cmd += ["--repeats", str(args.repeats)]
-                    cmd += ["--one", str(h), str(w), camera, kind, device] + (["--no-encode"] if args.no_encode else [])
+                    cmd += ["--one", str(h), str(w), camera, kind, device, subpixel] + (["--no-encode"] if args.no_encode else [])
                     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
                     if proc.returncode:
-                        print(f"{device} {size} {camera} {kind}: failed\n{proc.stderr[-2000:]}")
+                        print(f"{device} {size} {camera} {kind} subpixel={subpixel}: failed\n{proc.stderr[-2000:]}")
                         continue
                     r = json.loads(proc.stdout.strip().splitlines()[-1])
                     gpu = f"{r['gpu_peak_mib']:.0f}" if r["gpu_peak_mib"] is not None else "-"
                     mp4 = f"{r['mp4_s']:.2f}" if "mp4_s" in r else "-"
                     gif = f"{r['gif_s']:.2f}" if "gif_s" in r else "-"
                     print(
-                        f"{device:6} {r['size']:>9} {camera:7} {kind:6} {r['points']:>9} {r['moving']:>8} "
+                        f"{device:6} {r['size']:>9} {camera:7} {kind:6} {subpixel:6} {r['points']:>9} {r['moving']:>8} "
                         f"{r['prepare_s']:7.3f} {r['frames_s']:8.3f} {r['render_s']:8.3f} {r['cold_s']:7.3f} {r['mpts_per_s']:7.1f} "
                         f"{r['bare_s']:7.3f} {r['ratio']:6.1f} {r['ratio_done']:6.1f} {mp4:>6} {gif:>6} "
                         f"{r['rss_peak_mib']:8.0f} {gpu:>8} {r['holes_max']:7.4f}",
@@ -243,7 +254,7 @@ def main() -> None:
         "render = set-up (integration) + all frames, median of the warm runs; cold = the first run in a fresh "
         "process (page faults); bare = 2 full point sets per frame, reset + scatter_reduce on precomputed keys "
         "(best of 3); ratio = render / bare; ratio* = render / bare splats actually done; Mpts/s = 2 x points x "
-        "frames / render s; RSS = peak of the whole process (imports, scene, all runs)."
+        "frames / render s; subpix = the renderer's subpixel option (on: moving points' colours resampled bilinearly, off: nearest colour); RSS = peak of the whole process (imports, scene, all runs)."
     )
 
 

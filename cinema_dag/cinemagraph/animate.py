@@ -13,8 +13,14 @@ coverage), normalised. At ``t = 0`` only the unmoved forward set counts and at `
 unmoved backward set, so frame ``N`` is bit-identical to frame 0: the loop has no seam. Moving
 points slide in the image plane at their own depth (3d-cinemagraphy's scene flow).
 
+Points are splatted to the nearest pixel, so a slow flow (0.1-0.2 px/frame) would move the
+texture in whole-pixel jumps every few frames. Each copy of a moving point therefore gets its own
+colour per frame, the source texture resampled bilinearly at its sub-pixel rounding residual
+(:meth:`CinemagraphRenderer._resample`), only for the copies that win a pixel: the moving region drifts smoothly.
+
 Where the speed comes from (3d-cinemagraphy renders ~2 s per 720p frame on an RTX 3090; this
-renders a 60-frame 720p loop in ~1-1.3 s on 2 CPU cores, see ``benchmarks/render.py``):
+renders a 60-frame 720p loop in ~1.4-2.8 s on 2 CPU cores, ~0.8-2.1 s with ``subpixel=False``,
+see ``benchmarks/render.py``):
 
 * Static points are identical in both sets: they are splatted once per camera pose, straight
   into the forward key buffer, and with a still camera once per video; with a still camera only
@@ -65,6 +71,11 @@ __all__ = [
     "layer_flows",
 ]
 
+_RB_LANES = 0x00FF00FF  # red and blue bytes of a packed little-endian RGBA int32
+_G_LANE = 0x0000FF00  # its green byte
+_OPAQUE = -(1 << 24)  # alpha byte 255 (0xFF000000 as an int32)
+_SUBPIXEL_BITS = 7
+_SUBPIXEL = 1 << _SUBPIXEL_BITS  # moving points' positions and resampling weights are in 1/128 px
 _FEW_HOLES = 4096  # up to this many holes per frame are filled from their neighbours by gathers
 
 DEFAULT_NUM_FRAMES = 60
@@ -153,6 +164,10 @@ class CinemagraphRenderer:
             unfilled pixel remains; off, they stay black.
         device: torch device (default CPU); the same code runs on CUDA.
         seed: phases of a shake camera when ``camera`` is a name.
+        subpixel: resample the colour of every moving point that wins a pixel bilinearly at its
+            sub-pixel position (:meth:`_resample_winners`), so slow flows drift smoothly instead
+            of jumping a whole pixel every few frames. ``False``: moving points keep their source
+            colour (nearest-pixel splatting only; faster, but slow flows stutter).
     """
 
     def __init__(
@@ -168,6 +183,7 @@ class CinemagraphRenderer:
         fill_holes: bool = True,
         device: torch.device | str | None = None,
         seed: int = 0,
+        subpixel: bool = True,
     ) -> None:
         t_start = time.perf_counter()
         # 1. Check inputs
@@ -191,6 +207,7 @@ class CinemagraphRenderer:
             raise ValueError(f"`alpha` must be a finite number >= 0; got {alpha!r}")
         self.path, self.zoom, self.alpha = path, zoom_value, float(alpha)
         self.crack_fill, self.fill_holes = bool(crack_fill), bool(fill_holes)
+        self.subpixel = bool(subpixel)
         self.device = torch.device("cpu") if device is None else torch.device(device)
         self.size = (height, width)
         self.grid = PaddedGrid(height, width)
@@ -209,12 +226,18 @@ class CinemagraphRenderer:
         n_static = int((~moving).sum())
         n_points = len(flat)
         self.n_static, self.n_moving = n_static, n_points - n_static
-        self.sentinel = n_points
+        # Ids: static points, then the forward copies of the moving points, then (subpixel only)
+        # their backward copies (each copy gets its own colour, resampled per frame), then the
+        # sentinel. Without subpixel both copies of a moving point share its id and colour.
+        n_ids = n_points + self.n_moving if self.subpixel else n_points
+        self.sentinel = n_ids
         self.empty = empty_key(self.sentinel)
         z = torch.from_numpy(ldi.depths.reshape(-1).take(flat)).to(**f32)
-        rgba = np.zeros((n_points + 1, 4), np.uint8)  # last row: the sentinel, alpha 0 = "no point"
+        rgba = np.zeros((n_ids + 1, 4), np.uint8)  # last row: the sentinel, alpha 0 = "no point"
         rgba[:n_points, :3] = ldi.colors.reshape(-1, 3).take(flat, axis=0)
-        rgba[:n_points, 3] = 255
+        if self.subpixel:
+            rgba[n_points:n_ids, :3] = rgba[n_static:n_points, :3]
+        rgba[:n_ids, 3] = 255
         self._colors32 = torch.from_numpy(rgba).to(dev).view(torch.int32).view(-1)  # packed RGBA
 
         # 3. Per-point constants. Rendering camera: focal s*f, principal point (ox, oy); a point
@@ -249,11 +272,16 @@ class CinemagraphRenderer:
         # Forward and backward copies of the moving points are splatted together: one projection
         # over 2 x P_m columns [forward | backward] and one scatter into two stacked key buffers.
         n2 = 2 * self.n_moving
-        self._keys_moving = torch.cat([self._new_keys(n_static, self.n_moving)] * 2)
+        backward_first_id = n_points if self.subpixel else n_static
+        self._keys_moving = torch.cat([self._new_keys(n_static, self.n_moving), self._new_keys(backward_first_id, self.n_moving)])
         self._pix_moving = torch.empty(n2, dtype=torch.int64, device=dev)
         self._uv_moving = torch.empty((2, n2), **f32)
         self._r_moving = torch.empty(self.n_moving, **f32)
-        self._pixf_moving = torch.empty(n2, **f32)
+        if self.subpixel:
+            self._fixed_moving = torch.empty((2, n2), dtype=torch.int32, device=dev)  # 1/128 px, see _project_moving
+            self._prepare_resampling(ldi, fields, layer[n_static:], row[n_static:], col[n_static:])
+        else:
+            self._pixf_moving = torch.empty(n2, **f32)
 
         # 4. Euler integration per layer group: the forward set is stepped as frames are rendered,
         # the backward set once here and kept as float16 displacements (entry 0 is exactly zero,
@@ -338,6 +366,156 @@ class CinemagraphRenderer:
         """The float32 view of the keys' depth halves (strided)."""
         return keys.view(torch.int32).view(-1, 2)[:, HI_WORD].view(torch.float32)
 
+    def _prepare_resampling(
+        self, ldi: LayeredDepthImage, fields: np.ndarray, layer: np.ndarray, row: np.ndarray, col: np.ndarray
+    ) -> None:
+        """Source texture and per-copy constants for :meth:`_resample`.
+
+        Args:
+            ldi: the scene.
+            fields: ``float32 (L, H, W, 2)`` per-layer velocities (:func:`layer_flows`).
+            layer, row, col: ``(P_m,)`` source pixel of every moving point.
+        """
+        height, width = self.size
+        n = self.n_moving
+        dev = self.device
+        # One packed RGBA texture per layer, padded by one pixel so every 4-tap footprint is on it.
+        # Only moving pixels of the layer are texture: the others (static neighbours across the
+        # mask's edge, a foreground object, pixels the layer lacks) are replaced by the nearest
+        # moving pixel, so a moving point never picks up the colour of something that does not
+        # move with it (that colour would then travel with the water and flicker).
+        textures = np.zeros((ldi.num_layers, height + 2, width + 2, 4), np.uint8)
+        textures[..., 3] = 255
+        for k in np.unique(layer):
+            valid = ldi.alphas[k] & (np.abs(fields[k]).sum(-1) != 0.0)
+            colours = ldi.colors[k]
+            if not valid.all():
+                # distanceTransform labels every pixel with its nearest zero pixel (here: valid ones).
+                _, labels = cv2.distanceTransformWithLabels(
+                    (~valid).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+                )
+                table = np.zeros((int(labels.max()) + 1, 3), np.uint8)
+                table[labels[valid]] = colours[valid]
+                colours = table[labels]
+            textures[k, :, :, :3] = np.pad(colours, ((1, 1), (1, 1), (0, 0)), mode="edge")
+        self._texture32 = torch.from_numpy(textures).to(dev).view(torch.int32).view(-1)
+        self._texture_width = width + 2
+        base = (layer.astype(np.int64) * (height + 2) + row + 1) * (width + 2) + col + 1
+        if len(textures.reshape(-1, 4)) >= 2**31:
+            raise ValueError(f"the scene is too large to resample: {textures.shape[:3]} texture pixels")
+        # Forward and backward copies side by side, like the projection's (2, 2 P_m) columns; int32
+        # indices: index_select takes them, and the per-frame index arithmetic is half the traffic.
+        self._tex_base = torch.from_numpy(np.concatenate([base, base]).astype(np.int32)).to(dev)
+        # Source px per output px, J = (Z - cz) / (zoom Z), in 1/128: the depth factor is left out
+        # (the camera moves by a few % of the depth: J is off by as much, ~0.02 px of offset).
+        self._zoom_fixed = round(_SUBPIXEL / self.zoom)
+        self._res_frac = torch.empty((2, 2 * n), dtype=torch.int32, device=dev)
+        self._res_code = torch.empty(2 * n, dtype=torch.int32, device=dev)  # fx * 128 + fy per copy
+        # The 4-tap footprint and weights depend on the sub-pixel position only (J is fixed): one
+        # table entry per position code, built with the integer arithmetic of _footprint.
+        fy, fx = torch.meshgrid(torch.arange(_SUBPIXEL), torch.arange(_SUBPIXEL), indexing="xy")
+        codes = torch.stack([fx.reshape(-1), fy.reshape(-1)]).to(torch.int32)  # column c: fx = c >> 7, fy = c & 127
+        step, w_own, w_x, w_y, w_diag = self._footprint(codes.to(dev))
+        i64 = dict(dtype=torch.int64, device=dev)
+        self._tab_dx, self._tab_dy = step[0].to(**i64), step[1].to(**i64)
+        self._tab_w = [w.to(**i64) for w in (w_own, w_x, w_y, w_diag)]
+        # The texture with R, B and G in three 16-bit lanes of an int64 (in that order: the low
+        # int32 word then holds R and B where a packed RGBA word has them): one multiply-add per
+        # tap blends all three (128 * 255 + 64 still fits a lane).
+        tex = torch.from_numpy(textures.reshape(-1, 4)[:, :3].astype(np.int64)).to(dev)
+        self._texture64 = tex[:, 0] | (tex[:, 2] << 16) | (tex[:, 1] << 32)
+
+    def _resample_winners(self, first: int, last: int) -> None:
+        """Colours of the moving copies that won a pixel of padded rows ``[first, last)`` in either
+        key buffer (the rows the moving points reach: no moving id is anywhere else), resampled
+        from their sub-pixel positions into their ``_colors32`` rows.
+
+        Only winners are ever coloured (the frame reads colours by the winners' ids), so copies
+        hidden by the z-test (about half the moving copies in dense scenes) cost nothing. A copy
+        that crack filling spread to a neighbour pixel appears twice and gets the same colour twice.
+        """
+        wp = self.grid.padded_width
+        if last <= first:
+            return
+        ids = self._buffers.view(2, -1)[:, first * wp : last * wp].view(torch.int32)[..., LO_WORD::2]
+        # Moving copies: ids in [n_static, sentinel).
+        win = ids.ge(self.n_static)
+        win &= ids.ne(self.sentinel)
+        ids = torch.index_select(ids.reshape(-1), 0, win.view(-1).nonzero().squeeze(1))
+        if ids.numel() == 0:
+            return
+        copies = ids - self.n_static  # column of the copy in the (2, 2 P_m) projection
+        self._colors32.index_copy_(0, ids.long(), self._resample(copies))
+
+    def _footprint(self, frac: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Bilinear footprint of copies at sub-pixel positions ``frac`` (``int32 (2, K)``, 1/128 px,
+        0..127; overwritten): the ``(2, K)`` steps to the x and y neighbours in the flat texture
+        and the weights of the own pixel, the x, y and diagonal neighbours (1/128, summing to 128).
+
+        A copy is splatted to the nearest pixel ``p`` of its exact projection ``q``; showing its
+        source colour there would move the texture in whole-pixel jumps (a slow flow stutters).
+        Instead it shows the source texture bilinearly resampled at ``source + J (p - q)``
+        (``J``: source pixels per output pixel, ``1 / zoom``), which is exact for locally
+        translational motion. 7-bit weights: 1/128 weight steps cost at most one grey level.
+        """
+        # (p - q) * 128 = 64 - frac, in (-64, 64].
+        offset = frac.neg_().add_(_SUBPIXEL // 2)
+        if self._zoom_fixed != _SUBPIXEL:
+            # J = 1 / zoom in fixed point (>> rounds toward -inf: a 1/128 px bias at most).
+            offset.mul_(self._zoom_fixed)
+            offset >>= _SUBPIXEL_BITS
+            if self._zoom_fixed > 2 * _SUBPIXEL:
+                # Zoomed out below 1/2, the offset can pass a whole source pixel: a weight above
+                # 1 would extrapolate, so stop at the neighbour.
+                offset.clamp_(-_SUBPIXEL, _SUBPIXEL)
+        # Footprint: the own pixel and its neighbours on the offset's side in x, in y and
+        # diagonally (|offset| <= 1 px, so all on the padded texture); weights |offset| per axis
+        # (a zero offset picks no side and weighs 0).
+        step = torch.sign(offset)
+        step[1].mul_(self._texture_width)
+        weight = offset.abs_()
+        qx, qy = weight[0], weight[1]
+        w11 = torch.mul(qx, qy).add_(_SUBPIXEL // 2)
+        w11 >>= _SUBPIXEL_BITS  # <= min(qx, qy), so every weight below is >= 0 and the four sum to 128
+        w_own = torch.add(qx, qy).sub_(w11).neg_().add_(_SUBPIXEL)  # 128 - qx - qy + w11
+        return step, w_own, qx - w11, qy - w11, w11
+
+    def _resample(self, copies: torch.Tensor) -> torch.Tensor:
+        """Colours of the given copies of the moving points, from their sub-pixel positions
+        (:meth:`_footprint`, looked up per position code).
+
+        The blend runs on int64 words holding R, G and B in three 16-bit lanes: one gather and one
+        multiply-add per tap, then a rounding divide by 128 in every lane and a repack to RGBA.
+
+        Args:
+            copies: ``int32 (K,)`` columns of the copies in the ``(2, 2 P_m)`` projection.
+
+        Returns:
+            ``int32 (K,)`` packed RGBA colours, alpha 255.
+        """
+        code = torch.index_select(self._res_code, 0, copies)
+        base = torch.index_select(self._tex_base, 0, copies).long()
+        dx = torch.index_select(self._tab_dx, 0, code)
+        dy = torch.index_select(self._tab_dy, 0, code)
+        w_own, w_x, w_y, w_diag = (torch.index_select(w, 0, code) for w in self._tab_w)
+        tex = self._texture64
+        acc = torch.index_select(tex, 0, base).mul_(w_own)
+        index = torch.add(base, dx)
+        acc.addcmul_(torch.index_select(tex, 0, index), w_x)
+        torch.add(base, dy, out=index)
+        acc.addcmul_(torch.index_select(tex, 0, index), w_y)
+        index.add_(dx)
+        acc.addcmul_(torch.index_select(tex, 0, index), w_diag)
+        # Round (+64) and divide by 128 in each lane (a lane's top bits then hold the next lane's
+        # low bits: masked off), then repack as RGBA with alpha 255.
+        acc.add_((_SUBPIXEL // 2) * (1 | 1 << 16 | 1 << 32))
+        acc >>= _SUBPIXEL_BITS
+        words = acc.view(torch.int32).view(-1, 2)
+        rgba = torch.bitwise_and(words[:, LO_WORD], _RB_LANES)
+        green = torch.bitwise_and(words[:, HI_WORD], 0xFF)
+        green <<= 8
+        return rgba.bitwise_or_(green).bitwise_or_(_OPAQUE)
+
     def _pixels(self, uv: torch.Tensor, pixf: torch.Tensor, pix: torch.Tensor) -> None:
         """``uv`` ``(2, P)`` holds ``x' + q, y' + q``: clamp onto the padded grid, floor, flatten."""
         uv[0].clamp_(0.0, self.grid.padded_width - 1.0)
@@ -416,9 +594,26 @@ class CinemagraphRenderer:
             torch.addcmul(self._a0_moving, self._a1_moving, backward.t(), out=uv[:, n:])
             uv.sub_(self._frame_constants(centre))
             uv.view(2, 2, n).mul_(self._r_moving)
-        self._pixels(uv, self._pixf_moving, self._pix_moving)
-        rows = uv[1]
-        first, last = int(rows.min()), int(rows.max()) + 1
+        if not self.subpixel:
+            self._pixels(uv, self._pixf_moving, self._pix_moving)
+            rows = uv[1]
+            first, last = int(rows.min()), int(rows.max()) + 1
+            self._pix_moving[n:] += self.grid.numel
+            return first, last
+        # Fixed point, 1/128 px: the integer part is the pixel, the low 7 bits the sub-pixel
+        # position the colours are resampled from; both come from the same number, so a copy on
+        # a pixel boundary cannot be put on one pixel and resampled as if on the other.
+        uv[0].clamp_(0.0, self.grid.padded_width - 1.0)
+        uv[1].clamp_(0.0, self.grid.padded_height - 1.0)
+        fixed = self._fixed_moving
+        # Rounded to the nearest 1/128 (+ 0.5, then truncation, which floors values >= 0): a
+        # copy that float noise puts a hair off a pixel centre resamples with weight 0, not 1/128.
+        fixed.copy_(uv.mul_(float(_SUBPIXEL)).add_(0.5))
+        first, last = int(fixed[1].min()) >> _SUBPIXEL_BITS, (int(fixed[1].max()) >> _SUBPIXEL_BITS) + 1
+        frac = torch.bitwise_and(fixed, _SUBPIXEL - 1, out=self._res_frac)
+        torch.add(frac[1], frac[0], alpha=_SUBPIXEL, out=self._res_code)
+        fixed >>= _SUBPIXEL_BITS
+        torch.add(fixed[0], fixed[1], alpha=self.grid.padded_width, out=self._pix_moving)
         self._pix_moving[n:] += self.grid.numel
         return first, last
 
@@ -578,6 +773,13 @@ class CinemagraphRenderer:
             if centre != self._static_pose:
                 self._splat_static(centre, (first, last) if not self.path.is_still else (0, 0))
             self._splat_moving(first, last)
+            if self.subpixel:
+                self._resample_winners(first, last)
+                if not self.path.is_still:
+                    # The forward buffer now holds moving keys on top of the static ones: a next
+                    # frame at the same pose must splat the static points afresh, or this frame's
+                    # forward copies (ids below the backward copies') would win its backward buffer.
+                    self._static_pose = None
             moving = (first, last)
             if self.path.is_still:
                 first, last = min(first, self._base_holes[0] or first), max(last, self._base_holes[1])
@@ -641,10 +843,16 @@ def render_cinemagraph(
     fill_holes: bool = True,
     device: torch.device | str | None = None,
     seed: int = 0,
+    subpixel: bool = True,
 ) -> RenderResult:
     """Render a seamless ``num_frames`` loop of ``ldi`` animated by ``flow`` along ``camera``.
 
     See :class:`CinemagraphRenderer` for the arguments.
+
+    Args:
+        subpixel: bilinearly resample the colours of the moving points that win a pixel at their
+            sub-pixel positions (smooth slow flows; default); ``False`` keeps their source colours
+            (nearest-pixel splatting, faster, slow flows move in whole-pixel steps).
 
     Returns:
         :class:`RenderResult` with ``frames`` ``uint8 (N, H, W, 3)`` and ``stats``.
@@ -667,5 +875,6 @@ def render_cinemagraph(
         fill_holes=fill_holes,
         device=device,
         seed=seed,
+        subpixel=subpixel,
     )
     return renderer.render()
