@@ -41,9 +41,7 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
     with timed(context, "segment", timings, f"{len(images)} images"):
         results = segment_motion(grounding, segmenter, images, phrases,
                                  box_threshold=config.box_threshold, text_threshold=config.text_threshold)
-    records = [{"index": i, "empty": r.empty, "coverage": r.coverage, "labels": list(r.labels),
-                "scores": [float(x) for x in r.scores], "boxes": [[float(v) for v in b] for b in r.boxes],
-                "prompt": r.prompt} for i, r in enumerate(results)]
+    records = [{"index": i, **r.to_dict()} for i, r in enumerate(results)]
     empty = [i for i, r in enumerate(results) if r.empty]
     for i in empty:
         context.log.warning(f"image {i}: no region above the thresholds for {phrases}: empty mask")

@@ -1,7 +1,5 @@
 """generated_prompts: the metadata generator (LLM, with the newest LoRA adapter) writes T2I prompts."""
 
-import dataclasses
-
 import dagster as dg
 from pydantic import Field
 
@@ -45,7 +43,7 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
             llm, key, keywords=tuple(config.alert_keywords), num_prompts=config.num_prompts,
             seed=config.seed, max_new_tokens=config.max_new_tokens, adapter_path=adapter_path,
         )
-    records = [dataclasses.asdict(p) for p in prompts]
+    records = [p.to_dict() for p in prompts]
     with store.stage("generated_prompts", key, {"seed": config.seed, "adapter": adapter_version}) as out:
         from cinema_dag.artefacts import write_json
 
