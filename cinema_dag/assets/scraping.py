@@ -85,6 +85,7 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
     detector = _people_detector(config, models, device)
     text_detector, text_filter = _text_detector(context, config)
     summary: dict[str, dict[str, Any]] = {}
+    first_manifest = None
     timings: dict[str, float] = {}
     for key in context.partition_keys:
         with store.stage("scraped_images", key) as out:
@@ -109,12 +110,14 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
                 if row.duplicate_of:
                     row.duplicate_of = str(_relative(row.duplicate_of, out))
             write_manifest(manifest, out / "manifest.json")
+        if first_manifest is None:  # the UI table shows the first type's manifest
+            first_manifest = manifest
         summary[key] = {"kept": len(manifest.kept), "rejected": len(manifest.rejected),
                         "crawl_rejected": sum(report.rejected.values()), **manifest.reasons()}
         context.log.info(f"{key}: kept {len(manifest.kept)}, rejected {manifest.reasons()}")
 
     key0 = context.partition_keys[0]
-    rows = [*_manifest_rows(store, key0)][:50]
+    rows = [*_manifest_rows(first_manifest)][:50]
     return dg.MaterializeResult(metadata={
         "kept": sum(s["kept"] for s in summary.values()),
         "rejected": sum(s["rejected"] for s in summary.values()),
@@ -133,10 +136,8 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
 _MANIFEST_COLUMNS = ("path", "verdict", "detail", "licence", "page_url")
 
 
-def _manifest_rows(store: ArtefactStore, key: str):
-    from cinema_dag.vision.quality import read_manifest
-
-    manifest = read_manifest(store.require("scraped_images", key) / "manifest.json")
+def _manifest_rows(manifest):
+    """The UI table rows of a manifest: kept images first, then rejected ones with their reason."""
     for row in [*manifest.kept, *manifest.rejected]:
         yield {"path": row.path, "verdict": row.reason or "kept", "detail": row.detail[:120],
                "licence": row.licence or "", "page_url": row.page_url or ""}
