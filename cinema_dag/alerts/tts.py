@@ -70,7 +70,7 @@ def synthesize_speech(text: str, wav_path: os.PathLike[str] | str, *, voice: str
     text = " ".join(text.split())[:MAX_SPEECH_CHARS]
     if not text:
         raise ValueError("`text` is empty: nothing to speak")
-    if not re.fullmatch(r"[A-Za-z0-9_+-]{1,40}", voice):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,39}", voice):
         raise ValueError(f"`voice` must be an espeak-ng voice name like 'ko'; got {voice!r}")
     espeak = shutil.which("espeak-ng")
     if espeak is None:
