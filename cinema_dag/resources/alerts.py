@@ -32,12 +32,14 @@ class AlertSources(dg.ConfigurableResource):
     mois_url: str = Field(default=DEFAULT_MOIS_URL, description="Disaster-message API endpoint (DSSP-IF-00247).")
     mois_key_env: str = Field(default=DEFAULT_MOIS_KEY_ENV, description="Environment variable with the API key.")
     mois_region: str | None = Field(default=None, description="rgnNm filter (시도/시군구 name); None = all.")
+    settle_seconds: float = Field(
+        default=0.2, ge=0, description="Inbox files modified more recently wait for the next poll (copy in progress).")
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, description="Size cap per document (bytes).")
     timeout: float = Field(default=DEFAULT_TIMEOUT, description="Seconds per download.")
 
     def folder_sources(self) -> list[FolderSource]:
         Path(self.inbox).mkdir(parents=True, exist_ok=True)
-        return [FolderSource(self.inbox, max_bytes=self.max_bytes)]
+        return [FolderSource(self.inbox, max_bytes=self.max_bytes, settle_seconds=self.settle_seconds)]
 
     def feed_sources(self) -> list[HttpSource]:
         return [HttpSource(url, allowed_hosts=self.allowed_hosts, max_bytes=self.max_bytes, timeout=self.timeout)
