@@ -68,10 +68,12 @@ def _alert(config: AlertConfig, disaster_type: str):
 
 
 def _uri(store: ArtefactStore, key: str, name: str) -> str:
+    """A URI a distributor can use: ``file://`` for a local store, the store's URL otherwise (for
+    object storage that is the partition's prefix: the version prefix is only known after the commit)."""
     from pathlib import Path
 
     uri = store.uri(ALERT_ASSET, key, name)
-    return Path(uri).as_uri() if store.storage.is_local else uri
+    return uri if "://" in uri else Path(uri).resolve().as_uri()
 
 
 @dg.asset(

@@ -34,18 +34,18 @@ def cinemagraph_catalogue(context: dg.AssetExecutionContext, store: ArtefactStor
     from pathlib import Path
 
     from cinema_dag.alerts.catalogue import CATALOGUE_FIELDS, CatalogueRow, code_version, library_rows
-    from cinema_dag.artefacts import read_json, write_json
+    from cinema_dag.artefacts import IMAGES_FILE, LIBRARY_FILE, read_json, write_json
 
     rows: list[CatalogueRow] = []
     version = code_version()
     for partition in store.partitions("cinemagraphs"):
         folder = store.require("cinemagraphs", partition)
         manifest = store.manifest("cinemagraphs", partition)
-        images = (read_json(store.require("disaster_images", partition), "images.json").get("images", [])
-                  if store.storage.is_complete("disaster_images", partition) else [])
+        images = (read_json(store.require("disaster_images", partition), IMAGES_FILE).get("images", [])
+                  if store.is_complete("disaster_images", partition) else [])
         adapter = (store.manifest("generated_prompts", partition)["metadata"].get("adapter")
-                   if store.storage.is_complete("generated_prompts", partition) else None)
-        rows += library_rows(partition, folder, read_json(folder, "library.json"), images,
+                   if store.is_complete("generated_prompts", partition) else None)
+        rows += library_rows(partition, folder, read_json(folder, LIBRARY_FILE), images,
                              model_ids=_model_ids(context, partition), adapter_version=adapter,
                              created_at=manifest["written_at"],
                              uri_of=lambda name, p=partition: store.uri("cinemagraphs", p, name))

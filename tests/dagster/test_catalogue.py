@@ -52,7 +52,7 @@ def _stage(storage, asset, partition, files, metadata=None):
 
 
 def test_catalogue_rows_for_library_videos(resources, instance, tmp_path):
-    storage = resources["store"].storage
+    storage = resources["store"]
     images = {"images": [{"index": 0, "prompt": "a photo of a flood in Korea, flooded street", "negative_prompt": "people",
                           "seed": 7}]}
     _stage(storage, "disaster_images", "flood", {"images.json": images})
