@@ -248,11 +248,12 @@ class HttpSource:
                 fetched.append(entry.id)
                 continue
             if len(deliveries) >= self.max_entries:
-                continue  # next poll: the feed hash is unchanged then, so clear it to come back
+                continue  # left for the next poll (the feed hash is cleared below so it is read again)
             try:
                 deliveries.append(Delivery(redact(entry.url), self._get(entry.url).data))
             except SourceError as err:
                 deliveries.append(Delivery(redact(entry.url), None, str(err)))
+                continue  # not marked fetched: tried again at the next poll
             fetched.append(entry.id)
         if len(fetched) < len(document.entries):
             new_state["sha1"] = None  # entries left for the next poll

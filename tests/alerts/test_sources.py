@@ -16,6 +16,8 @@ FILES = {
     "/cap/heavy_rain_bilingual.xml": ((SHARED / "cap" / "heavy_rain_bilingual.xml").read_bytes(), "application/cap+xml"),
     "/cap/wildfire_geocode.xml": ((SHARED / "cap" / "wildfire_geocode.xml").read_bytes(), "application/xml"),
     "/page.html": (b"<html></html>", "text/html"),
+    "/cap/broken.atom": (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:1</id>'
+                         b'<link href="missing.xml"/></entry></feed>', "application/atom+xml"),
     "/big.xml": (b"<a>" + b"x" * 5000 + b"</a>", "application/xml"),
 }
 
@@ -137,3 +139,12 @@ def test_mois_source_key_from_env_never_in_output(server, monkeypatch):
     monkeypatch.setenv("TEST_MOIS_KEY", "bad-key")
     [error_page], _ = source.poll({})
     assert json.loads(error_page.data)["header"]["resultCode"] == "30"
+
+
+def test_feed_entry_that_fails_is_retried(server):
+    source = HttpSource(f"{server}/cap/broken.atom")
+    [failed], state = source.poll({})
+    assert failed.data is None and "HTTP 404" in failed.error
+    assert state["entries"] == [] and state["sha1"] is None
+    [again], _ = source.poll({**state, "etag": None})
+    assert again.data is None  # tried again, not forgotten
