@@ -113,6 +113,53 @@ def stages(instance, record, dropped: float, video: Path) -> dict[str, float]:
     return out
 
 
+def compare_in_process(threads: int) -> None:
+    """The design choice, measured: the per-type chain (7 steps) vs the one-step alert asset, both
+    under the in-process executor in this process (models built and cached first; each
+    ``materialize`` gets fresh resources, so models load once per run, as in a real run)."""
+    import dagster as dg
+
+    from cinema_dag.assets import alerts, cinemagraphs, depth, flow, images, ldis, masks, prompts
+    from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
+
+    work = Path(tempfile.mkdtemp(prefix="cinema-dag-compare-"))
+
+    def resources():
+        return {"store": ArtefactStore(root=str(work / "artefacts")),
+                "models": ModelRegistry(profile="tiny", cache_dir=str(work / "models")),
+                "device": TorchDevice(device="cpu", threads=threads)}
+
+    chain = [prompts.generated_prompts, images.disaster_images, masks.motion_masks, depth.depth_maps,
+             ldis.depth_ldis, flow.flow_fields, cinemagraphs.cinemagraphs]
+    chain_config = {"ops": {"generated_prompts": {"config": {"num_prompts": 1}},
+                            "disaster_images": {"config": {"num_images": 1}},
+                            "cinemagraphs": {"config": {"num_frames": 48, "fps": 24, "width": 480, "crf": 23}}}}
+
+    def alert_config(i, accessible):
+        return {"ops": {"alert_cinemagraphs": {"config": {
+            "alert_id": f"compare-{i}", "keywords": ["호우", "극한호우", "Heavy Rain"], "severity": "Severe",
+            "headline": "극한호우 발생", "instruction": "지자체 안내에 따라 안전한 곳으로 대피하십시오.",
+            "caption": accessible, "speech": accessible}}}}
+
+    with dg.instance_for_test() as instance:
+        def timed_run(assets, config):
+            start = time.perf_counter()
+            assert dg.materialize(assets, partition_key="flood", run_config=config, resources=resources(),
+                                  instance=instance).success
+            return time.perf_counter() - start
+
+        timed_run([alerts.alert_cinemagraphs], alert_config(0, True))  # builds the tiny models (not timed)
+        rows = {"per-type chain, 7 steps (no caption/speech)": timed_run(chain, chain_config),
+                "alert asset, 1 step, no caption/speech": timed_run([alerts.alert_cinemagraphs], alert_config(1, False)),
+                "alert asset, 1 step, caption + speech + CAP out": timed_run([alerts.alert_cinemagraphs],
+                                                                            alert_config(2, True))}
+    print(f"in-process comparison (one run each, OMP_NUM_THREADS={threads}, load average "
+          f"{os.getloadavg()[0]:.2f}):")
+    for name, seconds in rows.items():
+        print(f"  {name:<52s} {seconds:7.2f} s")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")),
@@ -120,7 +167,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=2, help="measured alerts after the warm-up")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for each run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--compare-in-process", action="store_true",
+                        help="instead: time the per-type chain vs the alert asset in this process")
     args = parser.parse_args(argv)
+    if args.compare_in_process:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        compare_in_process(args.threads)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="cinema-dag-alert-latency-"))
     home, data, inbox = work / "dagster_home", work / "data", work / "inbox"
