@@ -42,6 +42,8 @@ def run_request(request: RenderRequest) -> dg.RunRequest:
         "area": alert.area_description,
         "instruction": info.instruction if info else None,
         "alert_json": json.dumps(alert.to_dict(), ensure_ascii=False),
+        # The spoken headline in the language it is written in (an English-only CAP alert).
+        "voice": "ko" if info is None or info.is_korean else "en",
     }
     return dg.RunRequest(
         run_key=request.run_key,

@@ -89,3 +89,16 @@ def test_sensor_defaults():
     assert alert_folder_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert alert_folder_sensor.minimum_interval_seconds <= 10
     assert alert_feed_sensor.default_status == mois_alert_sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+
+def test_run_request_speaks_the_alert_language():
+    from cinema_dag.alerts import classify_alert, parse_cap
+    from cinema_dag.alerts.watch import RenderRequest
+    from cinema_dag.automation.sensors import run_request
+
+    for name, voice in (("earthquake_update.xml", "en"), ("heavy_rain_bilingual.xml", "ko")):
+        alert = parse_cap((SHARED / "cap" / name).read_bytes())
+        c = classify_alert(alert)
+        request = run_request(RenderRequest(alert, c.disaster_type, c.keywords, c.reason))
+        assert request.run_config["ops"]["alert_cinemagraphs"]["config"]["voice"] == voice
+        assert request.tags["cinema_dag/alert_id"] == alert.identifier
