@@ -119,7 +119,16 @@ def compare_in_process(threads: int) -> None:
     ``materialize`` gets fresh resources, so models load once per run, as in a real run)."""
     import dagster as dg
 
-    from cinema_dag.assets import alerts, cinemagraphs, depth, flow, images, ldis, masks, prompts
+    from cinema_dag.assets import (
+        alerts,
+        cinemagraphs,
+        depth,
+        flow,
+        images,
+        ldis,
+        masks,
+        prompts,
+    )
     from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
     work = Path(tempfile.mkdtemp(prefix="cinema-dag-compare-"))
@@ -188,9 +197,10 @@ def main(argv: list[str] | None = None) -> None:
 
     # 1. Models cached: build the tiny models once (not timed), where the run's registry looks.
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from cinema_dag.models import load_component\n"
-                    "for c in ('llm','text_to_image','grounding','segmenter','depth'):\n"
-                    f"    load_component(c, profile='tiny', cache_dir={str(data / 'models')!r})"],
+    build = ("from cinema_dag.models import load_component\n"
+             "for c in ('llm','text_to_image','grounding','segmenter','depth'):\n"
+             f"    load_component(c, profile='tiny', cache_dir={str(data / 'models')!r})")
+    subprocess.run([sys.executable, "-c", build],
                    env=env, check=True, capture_output=True)
     print(f"tiny models built in {time.perf_counter() - start:.1f} s (not part of the latency)")
 
@@ -204,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     instance.get_runs(limit=1)
     instance.all_instigator_state()
     dagster_daemon = str(Path(sys.executable).with_name("dagster-daemon"))
-    log = open(work / "daemon.log", "w")
+    log = open(work / "daemon.log", "w")  # noqa: SIM115 - the daemon writes to it until it stops
     daemon = subprocess.Popen([dagster_daemon, "run", "-w", str(ROOT / "workspace.yaml")], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
 

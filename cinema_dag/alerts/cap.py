@@ -33,15 +33,15 @@ from cinema_dag.alerts.model import (
 )
 
 __all__ = [
-    "CAP_NAMESPACES",
     "CAP_12",
-    "DEFAULT_MAX_BYTES",
-    "check_size",
-    "parse_xml",
-    "parse_cap",
-    "cap_version",
-    "parse_references",
     "CAP_DATETIME",
+    "CAP_NAMESPACES",
+    "DEFAULT_MAX_BYTES",
+    "cap_version",
+    "check_size",
+    "parse_cap",
+    "parse_references",
+    "parse_xml",
 ]
 
 CAP_12 = "urn:oasis:names:tc:emergency:cap:1.2"

@@ -27,10 +27,10 @@ __all__ = [
     "CAP_SCHEMA_PATH",
     "DEFAULT_SENDER",
     "VIDEO_RESOURCE_DESC",
-    "sha1_file",
-    "cap_datetime",
     "alert_to_cap",
+    "cap_datetime",
     "cap_out",
+    "sha1_file",
     "validate_cap",
     "write_cap_out",
 ]

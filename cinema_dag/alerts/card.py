@@ -21,15 +21,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 __all__ = [
-    "CardStyle",
     "DEFAULT_CARD_WIDTH",
     "FONT_CANDIDATES",
+    "CardStyle",
     "HangulFontMissingError",
-    "find_hangul_font",
-    "wrap_text",
-    "caption_band",
     "add_caption",
+    "caption_band",
+    "find_hangul_font",
     "resize_frames",
+    "wrap_text",
 ]
 
 DEFAULT_CARD_WIDTH = 480
@@ -71,7 +71,8 @@ def find_hangul_font() -> Path:
         if os.path.isfile(candidate):
             return Path(candidate)
     if shutil.which("fc-list"):
-        listing = subprocess.run(["fc-list", ":lang=ko", "file"], capture_output=True, text=True, timeout=10).stdout
+        listing = subprocess.run(["fc-list", ":lang=ko", "file"], capture_output=True, text=True, timeout=10,
+                                 check=False).stdout
         files = sorted(line.split(":")[0].strip() for line in listing.splitlines() if line.strip())
         if files:
             return Path(files[0])

@@ -17,7 +17,7 @@ from typing import Any
 
 from cinema_dag.alerts.capout import sha1_file
 
-__all__ = ["CatalogueRow", "CATALOGUE_FIELDS", "code_version", "library_rows", "video_row"]
+__all__ = ["CATALOGUE_FIELDS", "CatalogueRow", "code_version", "library_rows", "video_row"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def code_version() -> str:
     root = Path(__file__).resolve().parents[2]
     try:
         sha = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=10"],
-                             capture_output=True, text=True, timeout=5)
+                             capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return version
     return f"{version}+g{sha.stdout.strip()}" if sha.returncode == 0 and sha.stdout.strip() else version

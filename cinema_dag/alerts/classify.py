@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cinema_dag.alerts.model import Alert, Info
 from cinema_dag.disasters import DISASTER_KEYS, DISASTER_TYPES, classify_text
 
-__all__ = ["Classification", "OET_CODES", "SEVERITY_WORDS", "classify_alert", "alert_keywords", "severity_keyword"]
+__all__ = ["OET_CODES", "SEVERITY_WORDS", "Classification", "alert_keywords", "classify_alert", "severity_keyword"]
 
 #: OASIS Event Terms List codes confirmed in the research notes (others were not verified).
 OET_CODES = {"OET-081": "flood"}

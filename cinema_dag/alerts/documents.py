@@ -11,9 +11,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from cinema_dag.alerts.cap import DEFAULT_MAX_BYTES, alert_from_element, cap_version, check_size, parse_xml
+from cinema_dag.alerts.cap import (
+    DEFAULT_MAX_BYTES,
+    alert_from_element,
+    cap_version,
+    check_size,
+    parse_xml,
+)
 from cinema_dag.alerts.feeds import FeedEntry, feed_entries, is_feed
-from cinema_dag.alerts.model import Alert, AlertError, AlertParseError, AlertValidationError, Refusal
+from cinema_dag.alerts.model import (
+    Alert,
+    AlertError,
+    AlertParseError,
+    AlertValidationError,
+    Refusal,
+)
 from cinema_dag.alerts.mois import is_mois_xml, mois_page_alerts, mois_xml_page
 
 __all__ = ["Document", "read_document"]

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 from cinema_dag.alerts.cap import DEFAULT_MAX_BYTES, parse_xml
 from cinema_dag.alerts.model import AlertParseError
 
-__all__ = ["FeedEntry", "ATOM", "is_feed", "parse_feed", "feed_entries"]
+__all__ = ["ATOM", "FeedEntry", "feed_entries", "is_feed", "parse_feed"]
 
 ATOM = "http://www.w3.org/2005/Atom"
 

@@ -10,26 +10,26 @@ CAP element names; ``to_dict``/``from_dict`` round-trip through JSON (run config
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
-    "AlertError",
-    "AlertTooLargeError",
-    "AlertRefusedError",
-    "AlertParseError",
-    "AlertValidationError",
-    "SourceError",
-    "MoisApiError",
-    "ValuePair",
-    "Circle",
-    "Polygon",
-    "Area",
-    "Resource",
-    "Info",
-    "Reference",
-    "Alert",
-    "Refusal",
     "KOREAN_LANGUAGES",
+    "Alert",
+    "AlertError",
+    "AlertParseError",
+    "AlertRefusedError",
+    "AlertTooLargeError",
+    "AlertValidationError",
+    "Area",
+    "Circle",
+    "Info",
+    "MoisApiError",
+    "Polygon",
+    "Reference",
+    "Refusal",
+    "Resource",
+    "SourceError",
+    "ValuePair",
 ]
 
 #: ``language`` values taken as Korean (RFC 3066 tags are case-insensitive).
@@ -84,7 +84,7 @@ class MoisApiError(SourceError):
     """
 
     #: Codes seen in captured responses, with what an operator should do.
-    HINTS = {
+    HINTS: ClassVar[dict[str, str]] = {
         "30": "the service key is not registered: check the key in the environment variable",
         "31": "the service key has expired: renew it on the data portal",
         "22": "the daily request limit is exceeded: wait or raise the quota",
@@ -249,7 +249,7 @@ class Alert:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Alert":
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
         """Rebuild an alert from :meth:`to_dict` output (e.g. after a JSON round trip)."""
         def info(d: dict[str, Any]) -> Info:
             return Info(**{

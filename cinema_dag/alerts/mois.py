@@ -21,21 +21,29 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from cinema_dag.alerts.cap import DEFAULT_MAX_BYTES, check_size, parse_xml
-from cinema_dag.alerts.model import Alert, AlertParseError, Area, Info, MoisApiError, Refusal, ValuePair
+from cinema_dag.alerts.model import (
+    Alert,
+    AlertParseError,
+    Area,
+    Info,
+    MoisApiError,
+    Refusal,
+    ValuePair,
+)
 from cinema_dag.disasters import classify_text
 
 __all__ = [
     "MOIS_FIELDS",
-    "MOIS_SENDER",
     "MOIS_ID_PREFIX",
+    "MOIS_SENDER",
     "STEP_SEVERITY",
-    "parse_mois_page",
-    "mois_page_alerts",
-    "mois_xml_page",
-    "is_mois_xml",
-    "mois_record_to_alert",
     "headline_of",
     "instruction_of",
+    "is_mois_xml",
+    "mois_page_alerts",
+    "mois_record_to_alert",
+    "mois_xml_page",
+    "parse_mois_page",
 ]
 
 #: The record fields an alert needs (the API's spelling).

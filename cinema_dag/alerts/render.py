@@ -33,7 +33,7 @@ from cinema_dag.alerts.classify import severity_keyword
 from cinema_dag.alerts.tts import DEFAULT_VOICE, mux_audio, synthesize_speech
 from cinema_dag.disasters import get_disaster
 
-__all__ = ["AlertModels", "AlertRenderSettings", "AlertRenderResult", "render_alert_video", "prompt_keywords"]
+__all__ = ["AlertModels", "AlertRenderResult", "AlertRenderSettings", "prompt_keywords", "render_alert_video"]
 
 VIDEO_NAME, POSTER_NAME, SPEECH_NAME = "video.mp4", "poster.png", "speech.wav"
 
@@ -140,7 +140,12 @@ def render_alert_video(
         ValueError: caption or speech asked for without a headline.
     """
     # 1. Check inputs
-    from cinema_dag.cinemagraph import default_camera_kind, make_cinemagraph, write_mp4, write_poster
+    from cinema_dag.cinemagraph import (
+        default_camera_kind,
+        make_cinemagraph,
+        write_mp4,
+        write_poster,
+    )
     from cinema_dag.text.prompts import generate_prompts
     from cinema_dag.vision.depth import estimate_depth
     from cinema_dag.vision.generate import generate_images

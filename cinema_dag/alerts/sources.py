@@ -28,20 +28,20 @@ from cinema_dag.alerts.documents import read_document
 from cinema_dag.alerts.model import SourceError
 
 __all__ = [
-    "Delivery",
+    "ALERT_CONTENT_TYPES",
+    "ALERT_SUFFIXES",
+    "DEFAULT_MOIS_KEY_ENV",
+    "DEFAULT_MOIS_URL",
+    "DEFAULT_TIMEOUT",
     "AlertSource",
+    "Delivery",
+    "FetchResult",
     "FolderSource",
     "HttpSource",
     "MoisSource",
-    "FetchResult",
     "fetch",
-    "redact",
     "host_allowed",
-    "ALERT_SUFFIXES",
-    "ALERT_CONTENT_TYPES",
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_MOIS_URL",
-    "DEFAULT_MOIS_KEY_ENV",
+    "redact",
 ]
 
 ALERT_SUFFIXES = (".xml", ".cap", ".json")

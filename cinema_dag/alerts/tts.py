@@ -23,15 +23,15 @@ import numpy as np
 from cinema_dag.atomic import atomic_path
 
 __all__ = [
-    "SpeechUnavailableError",
-    "DEFAULT_VOICE",
     "DEFAULT_RATE",
+    "DEFAULT_VOICE",
     "MAX_SPEECH_CHARS",
     "AudioInfo",
-    "synthesize_speech",
-    "wav_duration",
+    "SpeechUnavailableError",
     "mux_audio",
     "probe_audio",
+    "synthesize_speech",
+    "wav_duration",
 ]
 
 DEFAULT_VOICE = "ko"
@@ -79,7 +79,7 @@ def synthesize_speech(text: str, wav_path: os.PathLike[str] | str, *, voice: str
     wav_path = Path(wav_path)
     with atomic_path(wav_path) as tmp:
         done = subprocess.run([espeak, "-v", voice, "-s", str(int(rate)), "-w", str(tmp), "--stdin"],
-                              input=text.encode("utf-8"), capture_output=True, timeout=_TIMEOUT)
+                              input=text.encode("utf-8"), capture_output=True, timeout=_TIMEOUT, check=False)
         if done.returncode != 0 or not tmp.exists() or tmp.stat().st_size <= 44:
             raise SpeechUnavailableError(f"espeak-ng could not speak with voice {voice!r}: "
                                          f"{done.stderr.decode(errors='replace').strip() or 'no audio written'}")
@@ -103,7 +103,7 @@ def mux_audio(video: os.PathLike[str] | str, wav: os.PathLike[str] | str, out: o
                    "-i", str(video), "-i", str(wav),
                    "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", bitrate,
                    "-af", "apad", "-shortest", "-movflags", "+faststart", str(tmp)]
-        done = subprocess.run(command, capture_output=True, timeout=_TIMEOUT)
+        done = subprocess.run(command, capture_output=True, timeout=_TIMEOUT, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"ffmpeg could not add the speech to {video}: "
                                f"{done.stderr.decode(errors='replace').strip()[-500:]}")
@@ -114,7 +114,7 @@ def probe_audio(path: os.PathLike[str] | str, sample_rate: int = 16000) -> Audio
     """Decode the first audio track of ``path`` (mono, ``sample_rate``); ``None`` if it has none."""
     done = subprocess.run([_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a:0",
                            "-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "-"],
-                          capture_output=True, timeout=_TIMEOUT)
+                          capture_output=True, timeout=_TIMEOUT, check=False)
     if done.returncode != 0:
         if b"matches no streams" in done.stderr or b"Stream map" in done.stderr:
             return None

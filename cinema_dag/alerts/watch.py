@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from cinema_dag.alerts.classify import Classification, classify_alert
 from cinema_dag.alerts.documents import read_document
@@ -31,8 +32,8 @@ from cinema_dag.alerts.sources import AlertSource, Delivery
 __all__ = [
     "MAX_SEEN",
     "RENDER_STATUSES",
-    "RenderRequest",
     "AlertEvent",
+    "RenderRequest",
     "WatchState",
     "assess",
     "keyword_fingerprint",
@@ -95,7 +96,7 @@ class WatchState:
                           ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_cursor(cls, cursor: str | None) -> "WatchState":
+    def from_cursor(cls, cursor: str | None) -> WatchState:
         """The state a cursor encodes; an empty or unreadable cursor starts afresh (run keys still
         stop a second run of an alert Dagster already launched)."""
         if not cursor:

@@ -88,8 +88,8 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
     ``poster.png``, ``alert.cap.xml`` (CAP 1.2 carrying the video) and ``lineage.json``."""
     from cinema_dag.alerts.capout import cap_datetime, cap_out, sha1_file, write_cap_out
     from cinema_dag.alerts.catalogue import video_row
-    from cinema_dag.alerts.render import AlertModels, render_alert_video
     from cinema_dag.alerts.keys import alert_store_key
+    from cinema_dag.alerts.render import AlertModels, render_alert_video
     from cinema_dag.artefacts import write_json
     from cinema_dag.previews import gif_markdown, png_markdown
 

@@ -33,7 +33,12 @@ def cinemagraph_catalogue(context: dg.AssetExecutionContext, store: ArtefactStor
     code version, creation time and SHA-1."""
     from pathlib import Path
 
-    from cinema_dag.alerts.catalogue import CATALOGUE_FIELDS, CatalogueRow, code_version, library_rows
+    from cinema_dag.alerts.catalogue import (
+        CATALOGUE_FIELDS,
+        CatalogueRow,
+        code_version,
+        library_rows,
+    )
     from cinema_dag.artefacts import IMAGES_FILE, LIBRARY_FILE, read_json, write_json
 
     rows: list[CatalogueRow] = []

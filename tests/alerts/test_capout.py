@@ -1,12 +1,20 @@
 """CAP out: references the original, carries the video with its SHA-1, valid against the schema."""
 
 import hashlib
+from datetime import UTC
 
 import pytest
 
 from cinema_dag.alerts import parse_cap, parse_mois_page
 from cinema_dag.alerts.cap import CAP_12, parse_xml
-from cinema_dag.alerts.capout import CAP_SCHEMA_PATH, alert_to_cap, cap_datetime, cap_out, validate_cap, write_cap_out
+from cinema_dag.alerts.capout import (
+    CAP_SCHEMA_PATH,
+    alert_to_cap,
+    cap_datetime,
+    cap_out,
+    validate_cap,
+    write_cap_out,
+)
 
 
 @pytest.fixture
@@ -73,8 +81,8 @@ def test_write_is_atomic_and_validated(tmp_path, video, shared):
 
 
 def test_cap_datetime_has_offset_not_z():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    assert cap_datetime(datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "2025-01-02T03:04:05-00:00"
+    assert cap_datetime(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2025-01-02T03:04:05-00:00"
     with pytest.raises(ValueError):
         cap_datetime(datetime(2025, 1, 2))

@@ -5,7 +5,12 @@ import pytest
 from PIL import Image, ImageOps
 
 from cinema_dag.alerts.card import add_caption, caption_band, wrap_text
-from cinema_dag.alerts.tts import mux_audio, probe_audio, synthesize_speech, wav_duration
+from cinema_dag.alerts.tts import (
+    mux_audio,
+    probe_audio,
+    synthesize_speech,
+    wav_duration,
+)
 from cinema_dag.cinemagraph import read_mp4, write_mp4
 
 HEADLINE, INSTRUCTION = "극한호우 발생", "지자체 안내에 따라 안전한 곳으로 대피하십시오."

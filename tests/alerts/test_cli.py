@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_cli(*targets):
     done = subprocess.run([sys.executable, "-m", "cinema_dag.alerts", *map(str, targets)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()]
 
 

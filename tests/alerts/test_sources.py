@@ -4,11 +4,18 @@ import http.server
 import json
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from cinema_dag.alerts.model import SourceError
-from cinema_dag.alerts.sources import FolderSource, HttpSource, MoisSource, fetch, redact
+from cinema_dag.alerts.sources import (
+    FolderSource,
+    HttpSource,
+    MoisSource,
+    fetch,
+    redact,
+)
 from tests.alerts.conftest import HERE, SHARED
 
 FILES = {
@@ -16,16 +23,16 @@ FILES = {
     "/cap/heavy_rain_bilingual.xml": ((SHARED / "cap" / "heavy_rain_bilingual.xml").read_bytes(), "application/cap+xml"),
     "/cap/wildfire_geocode.xml": ((SHARED / "cap" / "wildfire_geocode.xml").read_bytes(), "application/xml"),
     "/page.html": (b"<html></html>", "text/html"),
-    "/cap/broken.atom": (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:1</id>'
-                         b'<link href="missing.xml"/></entry></feed>', "application/atom+xml"),
+    "/cap/broken.atom": ((b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:1</id>'
+                          b'<link href="missing.xml"/></entry></feed>'), "application/atom+xml"),
     "/big.xml": (b"<a>" + b"x" * 5000 + b"</a>", "application/xml"),
 }
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         Handler.requests.append(self.path)
         path = self.path.split("?")[0]
         if path == "/redirect":

@@ -35,7 +35,8 @@ def test_cli_backfill_over_seven_types(tmp_path):
            "CINEMA_DAG_HOME": str(tmp_path / "data"), "DAGSTER_DISABLE_TELEMETRY": "1"}
     done = subprocess.run([str(Path(sys.executable).with_name("dagster")), "job", "backfill", "-w",
                            str(ROOT / "workspace.yaml"), "-j", "cinemagraph_library_job", "--all", "all",
-                           "--noprompt"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+                           "--noprompt"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+                          check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     from dagster._core.instance.ref import InstanceRef
 
