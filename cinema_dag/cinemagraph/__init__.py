@@ -10,6 +10,8 @@ Stages (each a small module, no Dagster):
 * :mod:`.euler` -- O(N) Euler integration, bilinear sampling.
 * :mod:`.camera` -- closed camera paths (circle, up_down, swing, zoom, shake).
 * :mod:`.splat` -- packed-key z-buffer splatting, crack and hole filling.
+* :mod:`.resample` -- sharp sub-pixel resampling (texture-designed filters, supersampled lookups).
+* :mod:`.loopblend` -- per-pixel staggered cross-fade of the loop's two copies.
 * :mod:`.animate` -- 3D symmetric animation: :func:`render_cinemagraph`.
 * :mod:`.encode` -- MP4 (H.264 yuv420p), looping GIF, poster PNG, atomic writes.
 * :mod:`.metrics` -- :func:`loop_seam_ratio`.
@@ -17,7 +19,6 @@ Stages (each a small module, no Dagster):
 """
 
 from .animate import (
-    DEFAULT_ALPHA,
     DEFAULT_FPS,
     DEFAULT_NUM_FRAMES,
     CinemagraphRenderer,
@@ -25,6 +26,8 @@ from .animate import (
     layer_flows,
     render_cinemagraph,
 )
+from .loopblend import DEFAULT_CROSSFADE
+from .resample import DEFAULT_KERNEL, KERNELS
 from .camera import CAMERA_KINDS, DEFAULT_AMPLITUDES, CameraPath, camera_path, default_camera_kind, overscan_zoom
 from .depth import DEFAULT_MAX_DEPTH, disparity_to_depth, fill_non_finite
 from .encode import even_size, pad_to_even, read_mp4, write_gif, write_mp4, write_poster
@@ -101,7 +104,9 @@ __all__ = [
     # animate
     "DEFAULT_NUM_FRAMES",
     "DEFAULT_FPS",
-    "DEFAULT_ALPHA",
+    "DEFAULT_KERNEL",
+    "DEFAULT_CROSSFADE",
+    "KERNELS",
     "RenderResult",
     "CinemagraphRenderer",
     "render_cinemagraph",
