@@ -16,6 +16,7 @@ Stages (each a small module, no Dagster):
 * :mod:`.encode` -- MP4 (H.264 yuv420p), looping GIF, poster PNG, atomic writes.
 * :mod:`.metrics` -- :func:`loop_seam_ratio`.
 * :mod:`.pipeline` -- :func:`make_cinemagraph`, all of the above in one call.
+* :mod:`.labelme` -- labelme masks and hint arrows; :mod:`.cli` -- ``python -m cinema_dag.cinemagraph animate``.
 """
 
 from .animate import (
@@ -52,6 +53,7 @@ from .motion import (
     densify_hints,
     motion_field,
 )
+from .labelme import LabelmeAnnotation, parse_labelme, read_labelme
 from .pipeline import CinemagraphResult, make_cinemagraph
 from .pointcloud import PointCloud, read_ply, save_ply, unproject
 from .splat import fill_cracks, fill_holes, fill_holes_tiled, pack_keys, splat_points, unpack_keys
@@ -121,6 +123,10 @@ __all__ = [
     # metrics
     "loop_seam_ratio",
     "frame_steps",
+    # labelme
+    "LabelmeAnnotation",
+    "parse_labelme",
+    "read_labelme",
     # pipeline
     "CinemagraphResult",
     "make_cinemagraph",
