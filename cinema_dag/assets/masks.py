@@ -30,6 +30,8 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
     from cinema_dag.disasters import get_disaster
     from cinema_dag.previews import overlay_mask, png_markdown
     from cinema_dag.vision.segment import segment_motion
+    import numpy as np
+    from PIL import Image
 
     key = context.partition_key
     images = read_images(store.require("disaster_images", key))
@@ -41,12 +43,19 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
     with timed(context, "segment", timings, f"{len(images)} images"):
         results = segment_motion(grounding, segmenter, images, phrases,
                                  box_threshold=config.box_threshold, text_threshold=config.text_threshold)
-    records = [{"index": i, **r.to_dict()} for i, r in enumerate(results)]
-    empty = [i for i, r in enumerate(results) if r.empty]
+    # A user's mask (labelme or mask file beside a folder photo, see disaster_images) overrides LangSAM.
+    image_folder = store.require("disaster_images", key)
+    masks = [r.mask for r in results]
+    overridden = [i for i in range(len(masks)) if (image_folder / f"override_mask_{i:03d}.png").is_file()]
+    for i in overridden:
+        with Image.open(image_folder / f"override_mask_{i:03d}.png") as override:
+            masks[i] = np.asarray(override.convert("L")) > 127
+    records = [{"index": i, **r.to_dict(), "user_mask": i in overridden} for i, r in enumerate(results)]
+    empty = [i for i, r in enumerate(results) if r.empty and i not in overridden]
     for i in empty:
         context.log.warning(f"image {i}: no region above the thresholds for {phrases}: empty mask")
     with store.stage("motion_masks", key, {"prompts": phrases}) as out:
-        write_masks(out, [r.mask for r in results])
+        write_masks(out, masks)
         write_json(out, "masks.json", {"prompts": phrases, "box_threshold": config.box_threshold,
                                        "text_threshold": config.text_threshold, "masks": records})
     device.free_memory()
@@ -58,7 +67,8 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
         "prompts": ", ".join(phrases),
         "model_ids": f"{models.model_id('grounding')} + {models.model_id('segmenter')}",
         "preview": dg.MetadataValue.md(png_markdown(
-            [overlay_mask(img, r.mask) for img, r in zip(images, results)])),
+            [overlay_mask(img, m) for img, m in zip(images, masks)])),
+        "user_masks": len(overridden),
         "path": dg.MetadataValue.path(store.uri("motion_masks", key)),
         **timing_metadata(timings),
     })

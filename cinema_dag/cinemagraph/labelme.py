@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["MOTION_LABEL", "HINT_PREFIX", "LabelmeAnnotation", "read_labelme", "parse_labelme"]
+__all__ = ["MOTION_LABEL", "HINT_PREFIX", "LabelmeAnnotation", "read_labelme", "parse_labelme", "annotation_beside"]
 
 MOTION_LABEL = "motion"
 """Polygons (or rectangles, circles) with this label, or a label starting with it, move."""
@@ -118,3 +118,28 @@ def read_labelme(path: str | os.PathLike[str], size: tuple[int, int] | None = No
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path} is not valid JSON: {err}") from None
     return parse_labelme(document, size, source=str(path))
+
+
+def annotation_beside(photo: str | os.PathLike[str], size: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """The user's annotation stored beside a photo, if any: ``<stem>.json`` (labelme) or
+    ``<stem>_mask.png`` (non-zero pixels move).
+
+    Returns:
+        ``(mask or None, arrows (K, 4) or None, source)``; source is ``"labelme"``, ``"mask"`` or
+        ``""`` (none: the pipeline's automatic mask and hints apply).
+    """
+    from PIL import Image
+
+    photo = Path(photo)
+    labels = photo.with_suffix(".json")
+    if labels.is_file():
+        annotation = read_labelme(labels, size)
+        return annotation.mask, (annotation.arrows if len(annotation.arrows) else None), "labelme"
+    mask_file = photo.with_name(f"{photo.stem}_mask.png")
+    if mask_file.is_file():
+        with Image.open(mask_file) as image:
+            mask = np.asarray(image.convert("L")) > 0
+        if mask.shape != tuple(size):
+            raise ValueError(f"the mask {mask_file} is {mask.shape[1]}x{mask.shape[0]}, the photo {size[1]}x{size[0]}")
+        return mask, None, "mask"
+    return None, None, ""
