@@ -20,10 +20,14 @@ class CinemagraphConfig(dg.Config):
     fps: float = Field(default=25.0, gt=0, le=240, description="Frames per second.")
     camera_scale: float = Field(default=1.0, ge=0.0, le=4.0, description="Multiplies the camera amplitudes.")
     width: int | None = Field(default=None, ge=16, description="Output width; None = the image's (height follows).")
-    subpixel: bool = Field(
-        default=True,
-        description="Resample moving texture at sub-pixel positions (smooth slow flows); False is ~30% faster "
-                    "but moves slow flows in whole-pixel jumps.")
+    kernel: str | None = Field(
+        default=None,
+        description="Sub-pixel resampling of moving texture: sharp (filters designed for the texture), lanczos3, "
+                    "cubic, linear; None = the renderer's default (cinemagraph.resample.DEFAULT_KERNEL).")
+    crossfade: float | None = Field(
+        default=None, gt=0.0, le=1.0,
+        description="Each pixel's cross-fade between the loop's two copies, as a fraction of the loop; None = the "
+                    "renderer's default (cinemagraph.loopblend.DEFAULT_CROSSFADE).")
     crf: int = Field(default=18, ge=0, le=51, description="H.264 quality: 0 lossless … 51 worst; 18 looks lossless.")
     gif: bool = Field(default=True, description="Also write a looping GIF beside each MP4.")
     gif_max_side: int = Field(default=480, ge=32, description="Longest GIF side (GIFs get large).")
@@ -69,8 +73,10 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                 for seed in config.seeds:
                     path = camera_path(kind, config.num_frames, scale=config.camera_scale, seed=seed)
                     with timed(context, "render", timings, f"image {i}, {kind}, seed {seed}"):
+                        options = {k: v for k, v in (("kernel", config.kernel), ("crossfade", config.crossfade))
+                                   if v is not None}
                         result = render_cinemagraph(ldi, flow, num_frames=config.num_frames, camera=path,
-                                                    device=torch_device, seed=seed, subpixel=config.subpixel)
+                                                    device=torch_device, seed=seed, **options)
                     frames = _resize(result.frames, config.width)
                     name = cinemagraph_stem(i, kind, seed)
                     with timed(context, "encode", timings):

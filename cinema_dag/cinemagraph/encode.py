@@ -1,8 +1,8 @@
 """Video files: MP4 (H.264, yuv420p), looping GIF, poster PNG -- every write atomic.
 
-Each writer encodes to a temporary file in the destination folder (keeping the extension, which
-ffmpeg and Pillow use to pick the format) and renames it into place with ``os.replace``, so a
-reader never sees a half-written video.
+Each writer encodes to a temporary file beside the destination through the project's one atomic
+writer (:func:`cinema_dag.atomic.atomic_path`: the temp name keeps the extension, which ffmpeg and
+Pillow use to pick the format; fsync, then rename), so a reader never sees a half-written video.
 
 Odd sizes: H.264 with yuv420p subsamples chroma 2x2 and needs even width and height. Frames of
 odd size are *padded* by one replicated edge row and/or column (nothing is cropped away); the
@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import atomic_path
 
 __all__ = ["DEFAULT_CRF", "even_size", "pad_to_even", "write_mp4", "read_mp4", "write_gif", "write_poster"]
 
@@ -37,10 +39,6 @@ def _check_fps(fps: float) -> float:
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 240:
         raise ValueError(f"`fps` must be a number in (0, 240]; got {fps!r}")
     return float(fps)
-
-
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
 
 
 def even_size(height: int, width: int) -> tuple[int, int]:
@@ -85,8 +83,7 @@ def write_mp4(
     if path.suffix.lower() != ".mp4":
         raise ValueError(f"`path` must end in .mp4; got {str(path)!r}")
     _, height, width, _ = frames.shape
-    tmp = _temporary(path)
-    try:
+    with atomic_path(path) as tmp:
         writer = imageio_ffmpeg.write_frames(
             str(tmp),
             (width, height),
@@ -102,9 +99,6 @@ def write_mp4(
         for frame in frames:
             writer.send(np.ascontiguousarray(frame))
         writer.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -189,8 +183,7 @@ def write_gif(
         image = Image.fromarray(lut[cell], mode="P")
         image.putpalette(flat_palette)
         images.append(image)
-    tmp = _temporary(path)
-    try:
+    with atomic_path(path) as tmp:
         images[0].save(
             tmp,
             format="GIF",
@@ -201,9 +194,6 @@ def write_gif(
             disposal=1,
             optimize=False,
         )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -216,10 +206,6 @@ def write_poster(frame: np.ndarray, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"`path` must end in .png; got {str(path)!r}")
-    tmp = _temporary(path)
-    try:
+    with atomic_path(path) as tmp:
         Image.fromarray(frame).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

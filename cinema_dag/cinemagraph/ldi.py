@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..atomic import atomic_write_bytes
 from ._checks import check_image, check_map, check_positive_int, check_same_size
 from .pointcloud import PointCloud, default_focal, unproject
 
@@ -262,15 +263,8 @@ class LayeredDepthImage:
             )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_bytes` to ``path`` atomically (temporary name, then rename)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(self.to_bytes())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        """Write :meth:`to_bytes` to ``path`` atomically (:func:`cinema_dag.atomic.atomic_write_bytes`)."""
+        return atomic_write_bytes(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LayeredDepthImage:
