@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cinema_dag.atomic import atomic_write_bytes
 from cinema_dag.scraping.layout import STATS_FILE
 
 __all__ = ["main", "run_crawl"]
@@ -22,7 +23,6 @@ def run_crawl(config: dict[str, Any]) -> dict[str, Any]:
     """Crawl as ``config`` says, block until done, write and return the stats."""
     from scrapy.crawler import AsyncCrawlerProcess  # noqa: PLC0415 - installs the reactor
 
-    from cinema_dag.scraping._atomic import atomic_write_bytes  # noqa: PLC0415
     from cinema_dag.scraping.settings import crawl_settings  # noqa: PLC0415
     from cinema_dag.scraping.spiders import DisasterImagesSpider  # noqa: PLC0415
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from cinema_dag.scraping._atomic import open_atomic_text
+from cinema_dag.atomic import AtomicFile
 from cinema_dag.scraping.layout import REJECTED_FILE
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class RejectionLog:
 
     def __init__(self, out_dir: Path):
         self.path = out_dir / REJECTED_FILE
-        self.file: open_atomic_text | None = None
+        self.file: AtomicFile | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -46,7 +46,7 @@ class RejectionLog:
         return ext
 
     def spider_opened(self) -> None:
-        self.file = open_atomic_text(self.path)
+        self.file = AtomicFile(self.path)
 
     def spider_closed(self) -> None:
         if self.file is not None:

@@ -38,7 +38,7 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from cinema_dag.scraping._atomic import atomic_write_bytes, open_atomic_text
+from cinema_dag.atomic import AtomicFile, atomic_write_bytes
 from cinema_dag.scraping.items import ImageItem
 from cinema_dag.scraping.layout import IMAGES_DIR, RECORDS_FILE
 from cinema_dag.scraping.middlewares import MEDIA_META
@@ -252,7 +252,7 @@ class JsonlRecordsPipeline:
 
     def __init__(self, out_dir: Path):
         self.path = out_dir / RECORDS_FILE
-        self.file: open_atomic_text | None = None
+        self.file: AtomicFile | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -262,7 +262,7 @@ class JsonlRecordsPipeline:
         return cls(Path(out_dir))
 
     def open_spider(self) -> None:
-        self.file = open_atomic_text(self.path)
+        self.file = AtomicFile(self.path)
 
     def close_spider(self) -> None:
         if self.file is not None:

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import cinema_dag
+from cinema_dag.atomic import leftovers_in
 from cinema_dag.disasters import get_disaster
 from cinema_dag.scraping.layout import IMAGES_DIR, LOG_FILE, RECORDS_FILE, REJECTED_FILE, STATS_FILE
 from cinema_dag.scraping.settings import DEFAULT_MAX_IMAGES
@@ -138,13 +139,12 @@ def _prune_unrecorded_images(out_dir: Path, records: list[dict[str, Any]]) -> in
 
 
 def _remove_results(out_dir: Path) -> None:
-    """Remove the result files, and temp files a killed crawl left (``.<name>.<pid>.<hex>.tmp``)."""
+    """Remove the result files, and the temp files a killed crawl left (see :mod:`cinema_dag.atomic`)."""
     for name in (STATS_FILE, RECORDS_FILE, REJECTED_FILE):
         (out_dir / name).unlink(missing_ok=True)
     for folder in (out_dir, out_dir / IMAGES_DIR):
-        if folder.is_dir():
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink()
+        for tmp in leftovers_in(folder):
+            tmp.unlink()
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -33,7 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cinema_dag.text.corpus import PromptCorpus, _save_dir_atomic
+from cinema_dag.atomic import atomic_dir, atomic_write_json
+from cinema_dag.text.corpus import PromptCorpus
 
 __all__ = [
     "ADAPTER_FILES",
@@ -508,11 +509,10 @@ def train_lora(
                 "finished_unix": time.time(),
             }
 
-            def write(tmp: str) -> None:
-                peft_model.save_pretrained(tmp, safe_serialization=True)
-                _write_json(Path(tmp, TRAINING_CONFIG), config)
-
-            out_dir = _save_dir_atomic(Path(adapter_dir), write)
+            out_dir = Path(adapter_dir)
+            with atomic_dir(out_dir) as tmp:
+                peft_model.save_pretrained(str(tmp), safe_serialization=True)
+                atomic_write_json(tmp / TRAINING_CONFIG, config)  # last: it marks the folder complete
         finally:
             # 8. Give the caller its base model back unchanged.
             if peft_model is not None:
@@ -553,12 +553,6 @@ def _versions() -> dict[str, str]:
     import transformers
 
     return {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -38,6 +37,8 @@ import cv2
 import imagehash
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from cinema_dag.atomic import atomic_write_json
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -338,18 +339,8 @@ class Manifest:
 
 
 def write_manifest(manifest: Manifest, path: str | os.PathLike[str]) -> Path:
-    """Write ``manifest`` as JSON (UTF-8, Korean kept readable), atomically: temp file, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            json.dump(manifest.to_dict(), f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``manifest`` as JSON (UTF-8, Korean kept readable), atomically (:mod:`cinema_dag.atomic`)."""
+    return atomic_write_json(path, manifest.to_dict(), indent=1)
 
 
 def read_manifest(path: str | os.PathLike[str]) -> Manifest:
