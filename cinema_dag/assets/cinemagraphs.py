@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_CRF, DEFAULT_FPS, DEFAULT_NUM_FRAMES
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, TorchDevice
 
@@ -16,15 +17,15 @@ class CinemagraphConfig(dg.Config):
         description="Camera paths: auto (the disaster's default; earthquake: shake), none, circle, up_down, "
                     "swing, zoom, shake. One video per image × camera × seed.")
     seeds: list[int] = Field(default_factory=lambda: [0], description="Seeds (shake phases), one video each.")
-    num_frames: int = Field(default=60, ge=2, le=1200, description="Frames in the loop.")
-    fps: float = Field(default=25.0, gt=0, le=240, description="Frames per second.")
+    num_frames: int = Field(default=DEFAULT_NUM_FRAMES, ge=2, le=1200, description="Frames in the loop.")
+    fps: float = Field(default=float(DEFAULT_FPS), gt=0, le=240, description="Frames per second.")
     camera_scale: float = Field(default=1.0, ge=0.0, le=4.0, description="Multiplies the camera amplitudes.")
     width: int | None = Field(default=None, ge=16, description="Output width; None = the image's (height follows).")
     subpixel: bool = Field(
         default=True,
         description="Resample moving texture at sub-pixel positions (smooth slow flows); False is ~30% faster "
                     "but moves slow flows in whole-pixel jumps.")
-    crf: int = Field(default=18, ge=0, le=51, description="H.264 quality: 0 lossless … 51 worst; 18 looks lossless.")
+    crf: int = Field(default=DEFAULT_CRF, ge=0, le=51, description="H.264 quality: 0 lossless … 51 worst; 18 looks lossless.")
     gif: bool = Field(default=True, description="Also write a looping GIF beside each MP4.")
     gif_max_side: int = Field(default=480, ge=32, description="Longest GIF side (GIFs get large).")
 

@@ -55,6 +55,8 @@ import cv2
 import numpy as np
 import torch
 
+from cinema_dag.defaults import DEFAULT_FPS, DEFAULT_NUM_FRAMES
+
 from ._checks import check_positive_int
 from .camera import CameraPath, camera_path, overscan_zoom
 from .euler import EulerIntegrator
@@ -78,8 +80,6 @@ _SUBPIXEL_BITS = 7
 _SUBPIXEL = 1 << _SUBPIXEL_BITS  # moving points' positions and resampling weights are in 1/128 px
 _FEW_HOLES = 4096  # up to this many holes per frame are filled from their neighbours by gathers
 
-DEFAULT_NUM_FRAMES = 60
-DEFAULT_FPS = 25
 DEFAULT_ALPHA = 8.0
 """Depth preference of the blend, on disparity with the nearest depth = 1: where the two sets
 disagree, a point 0.1 nearer in disparity weighs e^0.8 ~ 2.2x more (3d-cinemagraphy learns this
@@ -149,7 +149,7 @@ class CinemagraphRenderer:
         flow: ``float32 (H, W, 2)`` velocity in px/frame
             (:func:`~cinema_dag.cinemagraph.motion.motion_field`); zero everywhere gives a
             camera-only 3D photo.
-        num_frames: frames in the loop, ``N`` (default 60).
+        num_frames: frames in the loop, ``N`` (default :data:`DEFAULT_NUM_FRAMES`).
         camera: a :class:`~cinema_dag.cinemagraph.camera.CameraPath`, or a path kind / disaster
             name for :func:`~cinema_dag.cinemagraph.camera.camera_path` with default amplitude and
             period ``N``. Its period must divide ``N``.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cinema_dag.atomic import atomic_write_bytes
+from cinema_dag.defaults import DEFAULT_MAX_IMAGES
 from cinema_dag.scraping.layout import STATS_FILE
 
 __all__ = ["main", "run_crawl"]
@@ -31,7 +32,7 @@ def run_crawl(config: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"crawl config lacks {sorted(missing)}; got keys {sorted(config)}")
     out_dir = Path(config["out_dir"])
     settings = crawl_settings(
-        out_dir, max_images=int(config.get("max_images", 200)), overrides=config.get("settings")
+        out_dir, max_images=int(config.get("max_images", DEFAULT_MAX_IMAGES)), overrides=config.get("settings")
     )
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(DisasterImagesSpider)

@@ -39,6 +39,7 @@ from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from cinema_dag.atomic import AtomicFile, atomic_write_bytes
+from cinema_dag.defaults import DEFAULT_MAX_IMAGES
 from cinema_dag.scraping.items import ImageItem
 from cinema_dag.scraping.layout import IMAGES_DIR, RECORDS_FILE
 from cinema_dag.scraping.middlewares import MEDIA_META
@@ -238,7 +239,7 @@ class ImageCapPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.getint("CINEMA_MAX_IMAGES", 200))
+        return cls(crawler.settings.getint("CINEMA_MAX_IMAGES", DEFAULT_MAX_IMAGES))
 
     def process_item(self, item: ImageItem) -> ImageItem:
         if self.kept >= self.max_images:

@@ -32,9 +32,9 @@ from urllib.parse import urlparse
 
 import cinema_dag
 from cinema_dag.atomic import leftovers_in
+from cinema_dag.defaults import DEFAULT_MAX_IMAGES
 from cinema_dag.disasters import get_disaster
 from cinema_dag.scraping.layout import IMAGES_DIR, LOG_FILE, RECORDS_FILE, REJECTED_FILE, STATS_FILE
-from cinema_dag.scraping.settings import DEFAULT_MAX_IMAGES
 from cinema_dag.scraping.sources import default_allowed_domains, default_start_urls
 
 __all__ = ["ScrapeError", "ScrapeReport", "read_records", "scrape"]
@@ -173,7 +173,7 @@ def scrape(
         start_urls: pages to start from; ``None`` uses :func:`~.sources.default_start_urls`.
         allowed_domains: hosts whose pages may be followed. ``None``: the default sources'
             domains when ``start_urls`` is ``None`` too, else the hosts of ``start_urls``.
-        max_images: images kept at most (default 200).
+        max_images: images kept at most (:data:`~cinema_dag.defaults.DEFAULT_MAX_IMAGES`).
         image_domains: further hosts images (not pages) may be downloaded from, e.g. a CDN.
         keywords: words that make a page or image relevant; ``None``: the type's names and scene
             keywords (:func:`~.sources.keywords_for`).

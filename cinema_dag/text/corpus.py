@@ -34,6 +34,7 @@ from typing import Any
 import datasets
 
 from cinema_dag.atomic import atomic_dir, atomic_write_json
+from cinema_dag.defaults import DEFAULT_HELD_OUT_FRACTION, DEFAULT_INCLUDE_SEED
 from cinema_dag.disasters import DISASTER_KEYS, get_disaster
 from cinema_dag.text.template import RESPONSE_PREFIX, SEED_METADATA, format_example, format_instruction
 
@@ -394,17 +395,17 @@ def corpus_data_version(dataset: datasets.DatasetDict) -> str:
 def build_prompt_corpus(
     rows: Iterable[CaptionRow | Mapping[str, Any]] | datasets.Dataset,
     *,
-    held_out_fraction: float = 0.1,
-    include_seed: bool = False,
+    held_out_fraction: float = DEFAULT_HELD_OUT_FRACTION,
+    include_seed: bool = DEFAULT_INCLUDE_SEED,
 ) -> PromptCorpus:
     """Instruction examples from caption rows, de-duplicated and split train/held-out.
 
     Args:
         rows: caption rows (see :func:`build_captions_dataset`) or a captions dataset.
         held_out_fraction: share of examples held out, in [0, 1); an example is held out when the
-            hash of its text falls below it. Default 0.1.
+            hash of its text falls below it.
         include_seed: also add the hand-written examples of :mod:`cinema_dag.text.template`
-            (so the corpus covers every type even before anything was scraped). Default False.
+            (so the corpus covers every type even before anything was scraped).
 
     Returns:
         a :class:`PromptCorpus`. With two or more examples, at least one is held out and at least

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from cinema_dag.defaults import DEFAULT_NUM_PROMPTS
 from cinema_dag.disasters import get_disaster
 from cinema_dag.text.template import RESPONSE_PREFIX, format_instruction
 
@@ -164,7 +165,7 @@ def generate_prompts(
     disaster_key: str,
     *,
     keywords: Sequence[str] = (),
-    num_prompts: int = 4,
+    num_prompts: int = DEFAULT_NUM_PROMPTS,
     seed: int = 0,
     max_new_tokens: int | None = None,
     temperature: float | None = None,
@@ -177,7 +178,7 @@ def generate_prompts(
         llm: a loaded ``llm`` component.
         disaster_key: a disaster key or name (``"flood"``, ``"홍수"``...).
         keywords: alert keywords appended to the instruction and to the prompt prefix.
-        num_prompts: how many prompts. Default 4.
+        num_prompts: how many prompts (:data:`~cinema_dag.defaults.DEFAULT_NUM_PROMPTS`).
         seed: sampling seed; the same seed, model and arguments give the same prompts. The global
             torch RNG is left as it was.
         max_new_tokens / temperature / top_p: sampling settings; ``None`` takes the profile's

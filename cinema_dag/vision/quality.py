@@ -39,6 +39,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from cinema_dag.atomic import atomic_write_json
+from cinema_dag.defaults import DEFAULT_BLUR_THRESHOLD, DEFAULT_HASH_DISTANCE, DEFAULT_MIN_SIZE
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -363,10 +364,10 @@ def filter_images(
     paths: Sequence[str | os.PathLike[str]],
     records: Iterable[Mapping[str, Any]] | None = None,
     *,
-    min_width: int = 256,
-    min_height: int = 256,
-    blur_threshold: float = 100.0,
-    hash_distance: int = 6,
+    min_width: int = DEFAULT_MIN_SIZE,
+    min_height: int = DEFAULT_MIN_SIZE,
+    blur_threshold: float = DEFAULT_BLUR_THRESHOLD,
+    hash_distance: int = DEFAULT_HASH_DISTANCE,
     max_pixels: int | None = None,
     detect_people: PeopleDetector | Literal["hog"] | None = "hog",
     people_threshold: float | None = None,
@@ -379,10 +380,10 @@ def filter_images(
         paths: image files.
         records: scrape records (``records.jsonl`` rows), matched to files by the basename of their
             ``path`` or by ``url_sha1`` = file stem; they give page URL, image URL and licence.
-        min_width, min_height: smallest size kept, in pixels (default 256 × 256).
-        blur_threshold: smallest Laplacian variance kept (on a 512 × 512 gray; default 100).
+        min_width, min_height: smallest size kept, in pixels.
+        blur_threshold: smallest Laplacian variance kept (on a 512 × 512 gray).
         hash_distance: pHash Hamming distance (of 64 bits) at or below which two images are
-            near-duplicates (default 6).
+            near-duplicates.
         max_pixels: decompression-bomb limit; ``None`` uses Pillow's ``Image.MAX_IMAGE_PIXELS``.
         detect_people: ``"hog"`` (default) for :func:`hog_people_detector`, a callable
             ``image -> score``, or ``None`` to skip.
