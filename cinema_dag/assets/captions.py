@@ -30,7 +30,7 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
     from cinema_dag.scraping.layout import MANIFEST_FILE
     from cinema_dag.text.corpus import CaptionRow, build_captions_dataset, save_captions_dataset
     from cinema_dag.vision.caption import caption_images
-    from cinema_dag.vision.quality import read_manifest
+    from cinema_dag.scraping.manifest import read_manifest
 
     timings: dict[str, float] = {}
     captioner = None
