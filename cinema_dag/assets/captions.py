@@ -10,7 +10,8 @@ from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
 
 class CaptionConfig(dg.Config):
-    max_new_tokens: int = Field(default=DEFAULT_CAPTION_MAX_NEW_TOKENS, ge=1, le=200, description="Longest caption, in tokens.")
+    max_new_tokens: int = Field(default=DEFAULT_CAPTION_MAX_NEW_TOKENS, ge=1, le=200,
+                                description="Longest caption, in tokens.")
     prompt: str | None = Field(default=None, description="Optional BLIP text prefix, e.g. 'a photograph of'.")
     batch_size: int = Field(default=DEFAULT_CAPTION_BATCH_SIZE, ge=1, description="Images per forward pass.")
 

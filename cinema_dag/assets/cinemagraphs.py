@@ -25,7 +25,8 @@ class CinemagraphConfig(dg.Config):
         default=True,
         description="Resample moving texture at sub-pixel positions (smooth slow flows); False is ~30% faster "
                     "but moves slow flows in whole-pixel jumps.")
-    crf: int = Field(default=DEFAULT_CRF, ge=0, le=51, description="H.264 quality: 0 lossless … 51 worst; 18 looks lossless.")
+    crf: int = Field(default=DEFAULT_CRF, ge=0, le=51,
+                     description="H.264 quality: 0 lossless … 51 worst; the default looks lossless.")
     gif: bool = Field(default=True, description="Also write a looping GIF beside each MP4.")
     gif_max_side: int = Field(default=480, ge=32, description="Longest GIF side (GIFs get large).")
 

@@ -10,7 +10,8 @@ from cinema_dag.resources import ArtefactStore
 
 
 class LdiConfig(dg.Config):
-    num_layers: int = Field(default=DEFAULT_NUM_LAYERS, ge=1, le=8, description="Depth layers (fixed count, not data-dependent).")
+    num_layers: int = Field(default=DEFAULT_NUM_LAYERS, ge=1, le=8,
+                            description="Depth layers (fixed count, not data-dependent).")
     max_depth: float = Field(default=DEFAULT_MAX_DEPTH, gt=1.0, description="Far clip, in units of the nearest depth.")
     write_ply: bool = Field(default=True, description="Also save each point cloud as PLY (open3d).")
 

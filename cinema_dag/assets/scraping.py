@@ -22,7 +22,8 @@ class ScrapeConfig(dg.Config):
     max_images: int = Field(default=DEFAULT_MAX_IMAGES, ge=1, le=5000, description="Images kept per type at most.")
     min_size: int = Field(default=DEFAULT_MIN_SIZE, ge=1, description="Smallest width and height kept, in pixels.")
     blur_threshold: float = Field(default=DEFAULT_BLUR_THRESHOLD, ge=0, description="Smallest Laplacian variance kept.")
-    hash_distance: int = Field(default=DEFAULT_HASH_DISTANCE, ge=0, le=64, description="pHash distance for near-duplicates.")
+    hash_distance: int = Field(default=DEFAULT_HASH_DISTANCE, ge=0, le=64,
+                               description="pHash distance for near-duplicates.")
     people_detector: str = Field(
         default="grounded",
         description="grounded (GroundingDINO 'person', the profile's model) | hog (OpenCV, no weights) | none")

@@ -57,18 +57,20 @@ def kill(proc: subprocess.Popen, pid: int) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
-def contents(storage: ArtefactStorage, asset: str, partition: str) -> dict[str, bytes]:
-    folder = storage.require(asset, partition)
+def files_in(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME}
+
+
+def contents(storage: ArtefactStorage, asset: str, partition: str) -> dict[str, bytes]:
+    return files_in(storage.require(asset, partition))
 
 
 def assert_whole(storage: ArtefactStorage, asset: str, partition: str) -> str:
     """Every file of the partition is from the one writer its manifest names; returns that tag."""
     folder = storage.require(asset, partition)
     manifest = json.loads((folder / MANIFEST_NAME).read_text())  # the manifest of the version read
-    files = {p.relative_to(folder).as_posix(): p.read_bytes()
-             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST_NAME}
+    files = files_in(folder)
     tag = manifest["metadata"]["tag"]
     assert set(files) == set(manifest["files"])
     assert {name: data.decode().split(":")[0] for name, data in files.items()} == {name: tag for name in files}
@@ -102,12 +104,17 @@ def run_flows(root: Path, instance, config: dict | None = None, raise_on_error: 
                           run_config={"ops": {"flow_fields": {"config": config or {}}}})
 
 
-def test_step_killed_mid_write_leaves_no_partial_artefact_and_the_retry_succeeds(tmp_path, instance):
-    root = tmp_path / "artefacts"
+def first_flows(root: Path, instance) -> tuple[ArtefactStorage, dict[str, bytes]]:
+    """Upstream, then a first version of flow_fields; returns the storage and that version's files."""
     make_upstream(root)
     assert run_flows(root, instance).success
     storage = ArtefactStorage(root)
-    before = contents(storage, "flow_fields", "flood")
+    return storage, contents(storage, "flow_fields", "flood")
+
+
+def test_step_killed_mid_write_leaves_no_partial_artefact_and_the_retry_succeeds(tmp_path, instance):
+    root = tmp_path / "artefacts"
+    storage, before = first_flows(root, instance)
     assert sorted(before) == ["flow_000.npy", "flow_001.npy"]
 
     # 1. A run of a new version (faster flows) is killed after writing its first flow.
@@ -135,22 +142,30 @@ def test_step_killed_mid_write_leaves_no_partial_artefact_and_the_retry_succeeds
 
 
 def test_two_local_writers_of_one_partition_take_turns_and_the_later_wins_whole(tmp_path):
-    root = str(tmp_path / "artefacts")
-    first = start("stage_files", root=root, asset="cinemagraphs", partition="flood", tag="A", files=10, delay=0.05)
-    second = start("stage_files", root=root, asset="cinemagraphs", partition="flood", tag="B", files=7, delay=0.05)
-    a, b = finish(first), finish(second)
+    root, go = str(tmp_path / "artefacts"), tmp_path / "go"
+    procs = {tag: start("stage_files", root=root, asset="cinemagraphs", partition="flood", tag=tag, files=files,
+                        delay=0.05, ready=str(tmp_path / f"ready_{tag}"), go=str(go))
+             for tag, files in (("A", 10), ("B", 7))}
+    for tag, proc in procs.items():
+        wait_for(tmp_path / f"ready_{tag}", proc)
+    go.touch()  # both ask for the partition at the same moment
+    a, b = finish(procs["A"]), finish(procs["B"])
     earlier, later = sorted([a, b], key=lambda r: r["entered"])
-    assert earlier["committed"] <= later["entered"]  # the second waited for the first to publish
+    assert earlier["wrote"] <= later["entered"]  # the writes did not overlap: the second one waited
     storage = ArtefactStorage(root)
     assert assert_whole(storage, "cinemagraphs", "flood") == later["tag"]
     assert len(storage.manifest("cinemagraphs", "flood")["files"]) == {"A": 10, "B": 7}[later["tag"]]
 
 
 def test_two_object_storage_writers_of_one_partition_never_mix(s3_root, tmp_path):
-    cache = str(tmp_path / "cache")
-    procs = [start("stage_files", root=s3_root, asset="cinemagraphs", partition="flood", tag=tag, files=files,
-                   delay=0.02, cache_root=cache) for tag, files in (("A", 12), ("B", 7))]
-    reports = [finish(p) for p in procs]
+    cache, go = str(tmp_path / "cache"), tmp_path / "go"
+    procs = {tag: start("stage_files", root=s3_root, asset="cinemagraphs", partition="flood", tag=tag, files=files,
+                        delay=0.02, cache_root=cache, ready=str(tmp_path / f"ready_{tag}"), go=str(go))
+             for tag, files in (("A", 12), ("B", 7))}
+    for tag, proc in procs.items():
+        wait_for(tmp_path / f"ready_{tag}", proc)
+    go.touch()  # both write at once: no lock in object storage, only versions
+    reports = [finish(p) for p in procs.values()]
     storage = ArtefactStorage(s3_root, cache_root=tmp_path / "reader")
     tag = assert_whole(storage, "cinemagraphs", "flood")
     assert tag in {r["tag"] for r in reports}
@@ -243,10 +258,7 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_fails_the_step_clearly_and_keeps_the_previous_version(small_disk, instance):
     root = small_disk / "artefacts"
-    make_upstream(root)
-    assert run_flows(root, instance).success
-    storage = ArtefactStorage(root)
-    before = contents(storage, "flow_fields", "flood")
+    storage, before = first_flows(root, instance)
     # The disk fills up between two runs (another tenant, logs …): leave it with no space at all.
     ballast = os.open(small_disk / "ballast", os.O_WRONLY | os.O_CREAT, 0o644)
     try:
@@ -266,10 +278,7 @@ def test_a_full_disk_fails_the_step_clearly_and_keeps_the_previous_version(small
 
 def test_a_full_disk_injected_fails_the_step_clearly_and_keeps_the_previous_version(tmp_path, instance, monkeypatch):
     root = tmp_path / "artefacts"
-    make_upstream(root)
-    assert run_flows(root, instance).success
-    storage = ArtefactStorage(root)
-    before = contents(storage, "flow_fields", "flood")
+    storage, before = first_flows(root, instance)
     write_arrays = artefacts.write_arrays
 
     def write_one_then_fill_the_disk(folder, arrays, kind):

@@ -14,17 +14,23 @@ from pathlib import Path
 
 
 def stage_files(root: str, asset: str, partition: str, tag: str, files: int, delay: float,
-                cache_root: str | None = None) -> dict:
-    """Write ``files`` files whose content names ``tag``, slowly, as one new version."""
+                cache_root: str | None = None, ready: str | None = None, go: str | None = None) -> dict:
+    """Write ``files`` files whose content names ``tag``, slowly, as one new version. With ``ready``
+    and ``go``: say ready, then start only when the ``go`` file appears (writers start together)."""
     from cinema_dag.storage import ArtefactStorage
 
     storage = ArtefactStorage(root, **({"cache_root": cache_root} if cache_root else {}))
+    if ready and go:
+        Path(ready).write_text(json.dumps({"pid": os.getpid()}))
+        while not Path(go).exists():
+            time.sleep(0.005)
     with storage.stage(asset, partition, {"tag": tag}) as out:
         entered = time.time()
         for i in range(files):
             (out / f"part_{i:03d}.txt").write_text(f"{tag}:{i}")
             time.sleep(delay)
-    return {"tag": tag, "entered": entered, "committed": time.time()}
+        wrote = time.time()
+    return {"tag": tag, "entered": entered, "wrote": wrote, "committed": time.time()}
 
 
 def stage_versions(root: str, asset: str, partition: str, versions: int, files: int, cache_root: str) -> dict:
