@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +92,15 @@ def _check_key(kind: str, value: str) -> str:
 
 def _new_version() -> str:
     """A sortable, unique version id: UTC time to the microsecond and 8 random hex digits."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}"
 
 
 def _version_age_s(version: str) -> float | None:
     try:
-        started = datetime.strptime(version.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+        started = datetime.strptime(version.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
     except ValueError:
         return None  # not one of ours: leave it alone
-    return (datetime.now(timezone.utc) - started).total_seconds()
+    return (datetime.now(UTC) - started).total_seconds()
 
 
 def _free_bytes(folder: Path) -> int | None:
@@ -244,7 +244,7 @@ class LocalArtefactStorage(ArtefactStorage):
 
     def __init__(self, root: str | os.PathLike[str], *, lock_timeout_s: float | None = None) -> None:
         text = os.fspath(root)
-        text = text[len("file://"):] if text.startswith("file://") else text
+        text = text.removeprefix("file://")
         self._root = Path(text).expanduser().resolve()
         self.lock_timeout_s = lock_timeout_s
 

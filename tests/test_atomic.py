@@ -5,7 +5,14 @@ import stat
 
 import pytest
 
-from cinema_dag.atomic import atomic_dir, atomic_open, atomic_path, atomic_write_bytes, atomic_write_json, temp_name
+from cinema_dag.atomic import (
+    atomic_dir,
+    atomic_open,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    temp_name,
+)
 
 
 def _mode(path):

@@ -21,7 +21,12 @@ import pytest
 from cinema_dag import artefacts
 from cinema_dag.assets.flow import flow_fields
 from cinema_dag.resources import ArtefactStore
-from cinema_dag.storage import MANIFEST_NAME, VERSIONS_DIR, ArtefactStorage, MissingArtefactError
+from cinema_dag.storage import (
+    MANIFEST_NAME,
+    VERSIONS_DIR,
+    ArtefactStorage,
+    MissingArtefactError,
+)
 
 WRITERS = Path(__file__).with_name("writers.py")
 
