@@ -4,13 +4,14 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_BOX_THRESHOLD, DEFAULT_TEXT_THRESHOLD
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
 
 class MaskConfig(dg.Config):
-    box_threshold: float = Field(default=0.3, description="GroundingDINO box score threshold.")
-    text_threshold: float = Field(default=0.25, description="GroundingDINO text score threshold.")
+    box_threshold: float = Field(default=DEFAULT_BOX_THRESHOLD, description="GroundingDINO box score threshold.")
+    text_threshold: float = Field(default=DEFAULT_TEXT_THRESHOLD, description="GroundingDINO text score threshold.")
     prompts: list[str] = Field(default_factory=list,
                                description="Phrases for what moves; empty = the disaster type's defaults.")
 

@@ -42,6 +42,8 @@ import cv2
 import numpy as np
 import torch
 
+from cinema_dag.defaults import DEFAULT_FPS, DEFAULT_NUM_FRAMES
+
 from ._checks import check_positive_int
 from .camera import CameraPath, camera_path, overscan_zoom
 from .euler import EulerIntegrator
@@ -60,8 +62,6 @@ __all__ = [
     "layer_textures",
 ]
 
-DEFAULT_NUM_FRAMES = 60
-DEFAULT_FPS = 25
 _TEXTURE_MARGIN = 4  # px of texture kept around the moving pixels a layer's lookups can reach
 
 
@@ -158,7 +158,7 @@ class CinemagraphRenderer:
         flow: ``float32 (H, W, 2)`` velocity in px/frame
             (:func:`~cinema_dag.cinemagraph.motion.motion_field`); zero everywhere gives a
             camera-only 3D photo.
-        num_frames: frames in the loop, ``N`` (default 60).
+        num_frames: frames in the loop, ``N`` (default :data:`DEFAULT_NUM_FRAMES`).
         camera: a :class:`~cinema_dag.cinemagraph.camera.CameraPath`, or a path kind / disaster
             name for :func:`~cinema_dag.cinemagraph.camera.camera_path` with default amplitude and
             period ``N``. Its period must divide ``N``.

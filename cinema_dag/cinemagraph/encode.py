@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cinema_dag.defaults import DEFAULT_CRF, DEFAULT_FPS
+
 from ..atomic import atomic_path
 
 __all__ = ["DEFAULT_CRF", "even_size", "pad_to_even", "write_mp4", "read_mp4", "write_gif", "write_poster"]
 
-DEFAULT_CRF = 18
-"""x264 constant rate factor: 18 is visually near-lossless; 23 is x264's default."""
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
@@ -55,7 +55,7 @@ def pad_to_even(frames: np.ndarray) -> np.ndarray:
 
 
 def write_mp4(
-    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = 25, crf: int = DEFAULT_CRF,
+    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = DEFAULT_FPS, crf: int = DEFAULT_CRF,
     preset: str = "medium",
 ) -> Path:
     """Encode ``frames`` as H.264 (yuv420p, plays everywhere) with imageio-ffmpeg.
@@ -63,7 +63,7 @@ def write_mp4(
     Args:
         frames: ``uint8 (N, H, W, 3)`` RGB.
         path: destination ``.mp4``.
-        fps: frames per second (default 25, as 3d-cinemagraphy).
+        fps: frames per second (default :data:`~cinema_dag.defaults.DEFAULT_FPS`, as 3d-cinemagraphy).
         crf: x264 quality, 0 (lossless) .. 51.
         preset: x264 speed/size trade-off (``ultrafast`` … ``veryslow``); ``veryfast`` encodes
             several times faster than ``medium`` for a somewhat larger file (alert videos).
@@ -144,7 +144,7 @@ def _palette_lut(palette: np.ndarray) -> np.ndarray:
 
 
 def write_gif(
-    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = 25, max_side: int | None = None
+    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = DEFAULT_FPS, max_side: int | None = None
 ) -> Path:
     """A GIF that loops forever (``loop=0``) with one 256-colour palette for the whole loop.
 

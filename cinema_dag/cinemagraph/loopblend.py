@@ -22,11 +22,12 @@ import cv2
 import numpy as np
 import torch
 
+from cinema_dag.defaults import DEFAULT_CROSSFADE
+
 __all__ = ["DEFAULT_CROSSFADE", "fade_frames", "switch_times", "backward_weight"]
 
-DEFAULT_CROSSFADE = 0.25
-"""Length of each pixel's cross-fade as a fraction of the loop (0.25: 15 frames of a 60-frame loop,
-0.6 s at 25 fps). 1.0 gives the classic loop-long blend (every pixel switches at N/2)."""
+# DEFAULT_CROSSFADE: the length of each pixel's cross-fade as a fraction of the loop (0.25: 15 frames
+# of a 60-frame loop, 0.6 s at 25 fps); 1.0 gives the classic loop-long blend (every pixel switches at N/2).
 
 
 def fade_frames(num_frames: int, crossfade: float = DEFAULT_CROSSFADE) -> float:

@@ -35,6 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cinema_dag.defaults import DEFAULT_KERNEL
+
 __all__ = [
     "KERNELS",
     "DEFAULT_KERNEL",
@@ -49,7 +51,6 @@ __all__ = [
 KERNELS: tuple[str, ...] = ("sharp", "lanczos3", "cubic", "linear")
 """``sharp``: texture-designed delay filters (default); ``lanczos3``, ``cubic`` (Catmull-Rom):
 classic kernels, supersampled the same way; ``linear``: plain bilinear lookup in the texture itself."""
-DEFAULT_KERNEL = "sharp"
 DEFAULT_UPSAMPLE = 8
 """Supersampling factor per axis: 8 keeps the lookup's blur at most ~2% at Nyquist, for 64x the
 texture's memory (a 1280x240 moving region: ~80 MB)."""
