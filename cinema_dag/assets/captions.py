@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_TRAINING, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_COLLECTION, OWNERS, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -18,9 +18,9 @@ class CaptionConfig(dg.Config):
     partitions_def=disaster_types,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["scraped_images"],
-    group_name=GROUP_TRAINING,
+    group_name=GROUP_COLLECTION, owners=OWNERS[GROUP_COLLECTION], code_version="1",
     kinds={"pytorch", "transformers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, store: ArtefactStore,
                    models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:

@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.assets._common import GROUP_ANIMATION, OWNERS, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore
 
@@ -22,7 +22,7 @@ class FlowConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=["motion_masks", "depth_ldis"],
-    group_name=GROUP_ENGINE,
+    group_name=GROUP_ANIMATION, owners=OWNERS[GROUP_ANIMATION], code_version="1",
     kinds={"numpy"},
 )
 def flow_fields(context: dg.AssetExecutionContext, config: FlowConfig, store: ArtefactStore) -> dg.MaterializeResult:
