@@ -24,7 +24,8 @@ class CaptionConfig(dg.Config):
 )
 def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, store: ArtefactStore,
                    models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
-    """One row per kept photo: image path, caption, disaster type, source page, image URL, licence."""
+    """BLIP captions of the kept scraped photos, a dataset per disaster type: one row per photo
+    with its image path, caption, disaster type, source page, image URL and licence."""
     from cinema_dag.artefacts import read_images_from_paths
     from cinema_dag.text.corpus import CaptionRow, build_captions_dataset, save_captions_dataset
     from cinema_dag.vision.caption import caption_images

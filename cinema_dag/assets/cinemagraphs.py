@@ -99,6 +99,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
         "library": dg.MetadataValue.json(library),
         "preview": dg.MetadataValue.md(gif_markdown(preview, fps=config.fps) if preview is not None else ""),
         "path": dg.MetadataValue.path(store.uri("cinemagraphs", key)),
+        "video": dg.MetadataValue.path(store.uri("cinemagraphs", key, f"{library[0]['name']}.mp4") if library else ""),
         **timing_metadata(timings),
     })
 

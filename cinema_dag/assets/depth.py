@@ -16,7 +16,8 @@ from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 )
 def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: ModelRegistry,
                device: TorchDevice) -> dg.MaterializeResult:
-    """Per image: ``disparity_NNN.npy`` (float32, larger = nearer) and a 16-bit PNG of the same map."""
+    """Monocular depth (DPT) of each disaster image: ``disparity_NNN.npy`` (float32, larger = nearer)
+    and a 16-bit PNG of the same map."""
     from cinema_dag.artefacts import read_images, write_arrays
     from cinema_dag.previews import colorize, png_markdown
     from cinema_dag.vision.depth import depth_to_png16, estimate_depth

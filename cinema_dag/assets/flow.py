@@ -26,7 +26,8 @@ class FlowConfig(dg.Config):
     kinds={"numpy"},
 )
 def flow_fields(context: dg.AssetExecutionContext, config: FlowConfig, store: ArtefactStore) -> dg.MaterializeResult:
-    """Per image ``flow_NNN.npy`` (float32 H×W×2): water flows down-slope, fire and smoke rise …"""
+    """Eulerian motion fields, the pixel velocities the animation integrates: per image
+    ``flow_NNN.npy`` (float32 H×W×2) inside the motion mask — water flows down-slope, fire and smoke rise …"""
     from cinema_dag.artefacts import read_masks, write_arrays
     from cinema_dag.cinemagraph import LayeredDepthImage, motion_field
     from cinema_dag.previews import flow_to_color, png_markdown

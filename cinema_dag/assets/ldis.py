@@ -21,7 +21,8 @@ class LdiConfig(dg.Config):
     kinds={"numpy", "open3d"},
 )
 def depth_ldis(context: dg.AssetExecutionContext, config: LdiConfig, store: ArtefactStore) -> dg.MaterializeResult:
-    """Per image ``ldi_NNN.npz`` (colours, depths, alphas, labels, focal) and ``points_NNN.ply``."""
+    """Layered depth images, so the camera can move through the scene in 3D: per image ``ldi_NNN.npz``
+    (colours, depths, alphas, labels, focal) and the point cloud ``points_NNN.ply``."""
     import numpy as np
 
     from cinema_dag.artefacts import read_arrays, read_images

@@ -29,7 +29,10 @@ class PromptConfig(dg.Config):
 )
 def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, store: ArtefactStore,
                       models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
-    """Text-to-image prompts in the paper's metadata template, one set per disaster type."""
+    """Text-to-image prompts in the paper's metadata template, one set per disaster type.
+
+    Uses the newest ``prompt_lora`` adapter that passed its check, else the base model, so it can run
+    before any retraining (the UI's "upstream not materialized" warning can be confirmed)."""
     from cinema_dag.text.prompts import generate_prompts
 
     key = context.partition_key
