@@ -19,4 +19,5 @@ def defs() -> dg.Definitions:
         jobs=[*jobs.ALL_JOBS, *executors.EXECUTOR_JOBS],
         schedules=schedules.ALL_SCHEDULES,
         resources=default_resources(),
+        executor=executors.default_executor(),
     )

@@ -15,7 +15,13 @@ step in its own worker process or pod. Where a step runs follows its op tags
 
 Both need a persistent instance every worker reaches (deploy/dagster.yaml: PostgreSQL) and the
 artefact store on storage every worker reaches (``CINEMA_DAG_HOME`` on a shared volume or object store).
+
+``CINEMA_DAG_EXECUTOR=k8s`` (or ``celery``) makes that executor the default of every job that does not
+name its own — the asset jobs, and the runs the UI launches to materialize or backfill assets, which
+would otherwise run every step inside the run pod with no GPU (dagster-io/dagster#22865, #33430).
 """
+
+import os
 
 import dagster as dg
 from dagster_celery import celery_executor
@@ -62,3 +68,18 @@ cinemagraph_k8s_job = _variant("cinemagraph_k8s_job", CINEMAGRAPH_ASSETS, k8s_gp
 retraining_k8s_job = _variant("retraining_k8s_job", RETRAINING_ASSETS, k8s_gpu_executor, K8S_WHERE)
 
 EXECUTOR_JOBS = [cinemagraph_celery_job, retraining_celery_job, cinemagraph_k8s_job, retraining_k8s_job]
+
+EXECUTOR_ENV = "CINEMA_DAG_EXECUTOR"
+DEFAULT_EXECUTORS = {"celery": celery_redis_executor, "k8s": k8s_gpu_executor}
+
+
+def default_executor() -> dg.ExecutorDefinition | None:
+    """The executor named by ``CINEMA_DAG_EXECUTOR`` (``celery`` | ``k8s``), or None (Dagster's default,
+    multiprocess) when it is unset."""
+    name = os.environ.get(EXECUTOR_ENV, "")
+    if not name:
+        return None
+    if name not in DEFAULT_EXECUTORS:
+        raise ValueError(f"{EXECUTOR_ENV}={name!r} is not an executor; expected one of {sorted(DEFAULT_EXECUTORS)} "
+                         "or unset")
+    return DEFAULT_EXECUTORS[name]

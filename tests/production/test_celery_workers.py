@@ -5,7 +5,6 @@ run in the GPU worker's process, the CPU step runs in the CPU worker's process, 
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster_celery.tags import DAGSTER_CELERY_QUEUE_TAG
+from loopback_services import stop_process_group
 
 from cinema_dag.assets._common import GPU_POOL, GPU_QUEUE
 from cinema_dag.automation.executors import CELERY_DEFAULT_QUEUE, celery_redis_executor
@@ -71,16 +71,6 @@ def wait_ready(worker: subprocess.Popen, log: Path, timeout: float = 120) -> Non
             return
         time.sleep(0.2)
     raise TimeoutError(f"celery worker not ready after {timeout} s:\n{log.read_text()}")
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)  # the group of the process this test started
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(30)
 
 
 @pytest.fixture
@@ -145,7 +135,7 @@ def test_steps_run_on_separate_workers_and_gpu_steps_on_the_gpu_queue(celery_env
         ran_in = {step: [kind for kind, w in workers.items() if descends_from(pid[step], w.pid)] for step in pid}
     finally:
         for worker in workers.values():
-            stop_worker(worker)
+            stop_process_group(worker)
 
     for step in GPU_STEPS:
         assert queue_of[step] == GPU_QUEUE and worker_of[step].startswith("gpu@"), (step, queue_of, worker_of)

@@ -24,7 +24,7 @@ from dagster_k8s.job import (
 )
 
 from cinema_dag.assets._common import GPU_NODE_SELECTOR, GPU_OP_TAGS, GPU_POOL, GPU_TOLERATIONS
-from cinema_dag.automation.executors import STEP_POD_CONFIG, k8s_gpu_executor
+from cinema_dag.automation.executors import EXECUTOR_ENV, STEP_POD_CONFIG, k8s_gpu_executor
 from cinema_dag.definitions import defs
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -47,7 +47,7 @@ def step_pod(tags) -> "kubernetes.client.V1PodSpec":  # noqa: F821
     executor_context = K8sContainerContext(run_k8s_config=UserDefinedDagsterK8sConfig.from_dict(STEP_POD_CONFIG))
     step_context = executor_context.merge(K8sContainerContext(run_k8s_config=get_user_defined_k8s_config(tags)))
     job = construct_dagster_k8s_job(
-        DagsterK8sJobConfig(job_image="registry.example.org/cinema-dag:0.1.0", dagster_home="/opt/dagster/dagster_home"),
+        DagsterK8sJobConfig(job_image="registry.example.org/cinema-dag:0.1.0", dagster_home="/opt/dagster/home"),
         args=["dagster", "api", "execute_step"], job_name="dagster-step-test", component="step_worker",
         user_defined_k8s_config=step_context.run_k8s_config)
     return job.spec.template.spec
@@ -98,9 +98,11 @@ def test_k8s_variants_use_the_k8s_executor_with_valid_config(definitions):
         executor_config = dg.validate_run_config(job, {})["execution"][k8s_gpu_executor.name]
         assert executor_config["step_k8s_config"]["container_config"] == STEP_POD_CONFIG["container_config"]
         assert executor_config["max_concurrent"] == 8
-    cinemagraph_k8s = {k.to_user_string() for k in definitions.resolve_job_def(K8S_JOBS[0]).asset_layer.executable_asset_keys}
-    cinemagraph = {k.to_user_string() for k in definitions.resolve_job_def("cinemagraph_job").asset_layer.executable_asset_keys}
-    assert cinemagraph_k8s == cinemagraph
+    def selection(job_name):
+        return definitions.resolve_job_def(job_name).asset_layer.executable_asset_keys
+
+    assert selection("cinemagraph_k8s_job") == selection("cinemagraph_job")
+    assert selection("retraining_k8s_job") == selection("retraining_job")
 
 
 def camel_to_snake(name: str) -> str:
@@ -150,3 +152,19 @@ def test_helm_run_launcher_and_code_location(helm_values):
     mounts = {m["mountPath"] for m in deployment["volumeMounts"]}
     home = next(e["value"] for e in deployment["env"] if e["name"] == "CINEMA_DAG_HOME")
     assert home in mounts, "artefacts must be on the shared volume every step pod mounts"
+
+
+def test_helm_deployment_makes_k8s_the_default_executor_of_every_job(helm_values, monkeypatch):
+    (deployment,) = helm_values["dagster-user-deployments"]["deployments"]
+    env = {e["name"]: e["value"] for e in deployment["env"]}
+    monkeypatch.setenv(EXECUTOR_ENV, env[EXECUTOR_ENV])
+    definitions = defs()
+    # The job the UI uses to materialize or backfill assets, and the named jobs the schedule runs.
+    ad_hoc = definitions.get_repository_def().get_implicit_global_asset_job_def()
+    for job in (ad_hoc, definitions.resolve_job_def("cinemagraph_job"), definitions.resolve_job_def("retraining_job")):
+        assert job.executor_def.name == k8s_gpu_executor.name, job.name
+    monkeypatch.setenv(EXECUTOR_ENV, "kubernetes")
+    with pytest.raises(ValueError, match="CINEMA_DAG_EXECUTOR='kubernetes'"):
+        defs()
+    monkeypatch.delenv(EXECUTOR_ENV)
+    assert defs().resolve_job_def("cinemagraph_job").executor_def.name == "multi_or_in_process_executor"
