@@ -26,7 +26,8 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
                    models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
     """BLIP captions of the kept scraped photos, a dataset per disaster type: one row per photo
     with its image path, caption, disaster type, source page, image URL and licence."""
-    from cinema_dag.artefacts import read_images_from_paths
+    from cinema_dag.artefacts import CAPTIONS_DIR, read_images_from_paths
+    from cinema_dag.scraping.layout import MANIFEST_FILE
     from cinema_dag.text.corpus import CaptionRow, build_captions_dataset, save_captions_dataset
     from cinema_dag.vision.caption import caption_images
     from cinema_dag.vision.quality import read_manifest
@@ -37,7 +38,7 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
     samples: list[str] = []
     for key in context.partition_keys:
         folder = store.require("scraped_images", key)
-        kept = read_manifest(folder / "manifest.json").kept
+        kept = read_manifest(folder / MANIFEST_FILE).kept
         captions: list[str] = []
         if kept:
             if captioner is None:
@@ -54,7 +55,7 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
                            licence=row.licence or "")
                 for row, caption in zip(kept, captions)]
         with store.stage("image_captions", key, {"rows": len(rows)}) as out:
-            save_captions_dataset(build_captions_dataset(rows), out / "dataset")
+            save_captions_dataset(build_captions_dataset(rows), out / CAPTIONS_DIR)
         counts[key] = len(rows)
         samples.extend(f"| {key} | {r.caption[:120]} |" for r in rows[:3])
     device.free_memory()

@@ -3,11 +3,18 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_GENERATION, OWNERS, timed, timing_metadata
+from cinema_dag.assets._common import (
+    ALL,
+    GPU_OP_TAGS,
+    GPU_POOL,
+    GROUP_GENERATION,
+    LOSS_CHECK,
+    OWNERS,
+    timed,
+    timing_metadata,
+)
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
-
-from cinema_dag.assets.training import ADAPTER_SUBDIR, ALL, LOSS_CHECK
 
 ADAPTER_ASSET = "prompt_lora"
 
@@ -33,6 +40,7 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
 
     Uses the newest ``prompt_lora`` adapter that passed its check, else the base model, so it can run
     before any retraining (the UI's "upstream not materialized" warning can be confirmed)."""
+    from cinema_dag.artefacts import PROMPTS_FILE, write_json
     from cinema_dag.text.prompts import generate_prompts
 
     key = context.partition_key
@@ -48,9 +56,7 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
         )
     records = [p.to_dict() for p in prompts]
     with store.stage("generated_prompts", key, {"seed": config.seed, "adapter": adapter_version}) as out:
-        from cinema_dag.artefacts import write_json
-
-        write_json(out, "prompts.json", records)
+        write_json(out, PROMPTS_FILE, records)
 
     table = "\n".join(f"| {i} | {r['prompt'][:160]} |" for i, r in enumerate(records))
     return dg.MaterializeResult(metadata={
@@ -68,15 +74,15 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
 
 def _usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore):
     """The newest prompt_lora adapter whose held-out check passed, as (folder, version), else (None, None)."""
-    from cinema_dag.artefacts import read_json
+    from cinema_dag.artefacts import ADAPTER_DIR, CHECK_FILE, read_json
 
-    if not store.storage.is_complete(ADAPTER_ASSET, ALL):
+    if not store.is_complete(ADAPTER_ASSET, ALL):
         context.log.warning("No prompt_lora adapter yet: generating with the base model.")
         return None, None
     folder = store.require(ADAPTER_ASSET, ALL)
     version = store.manifest(ADAPTER_ASSET, ALL)["metadata"].get("version")
-    if not read_json(folder, "check.json").get(LOSS_CHECK):
+    if not read_json(folder, CHECK_FILE).get(LOSS_CHECK):
         context.log.warning(f"prompt_lora {version} failed its held-out loss check: using the base model.")
         return None, None
     context.log.info(f"Using prompt_lora adapter {version}")
-    return folder / ADAPTER_SUBDIR, version
+    return folder / ADAPTER_DIR, version
