@@ -89,6 +89,9 @@ def celery_env(redis_url, tmp_path, tiny_cache, monkeypatch):
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
+    # Create the SQLite storage once here: both workers open the instance as they start, and two
+    # processes creating it at once can leave two schema versions stamped.
+    dg.DagsterInstance.get().dispose()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
     return env
