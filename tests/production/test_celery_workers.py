@@ -1,4 +1,4 @@
-"""cinemagraph_celery_job on real Celery workers: Redis on loopback, one `gpu` worker, one CPU worker.
+"""retraining_celery_job on real Celery workers: Redis on loopback, one `gpu` worker, one CPU worker.
 
 The event log shows which worker process ran each step: GPU-tagged steps go to the ``gpu`` queue and
 run in the GPU worker's process, the CPU step runs in the CPU worker's process, none in the test's.
@@ -21,11 +21,11 @@ from cinema_dag.automation.executors import CELERY_DEFAULT_QUEUE, celery_redis_e
 from cinema_dag.definitions import defs
 
 REPO = Path(__file__).resolve().parents[2]
-GPU_STEPS = ["generated_prompts", "disaster_images", "depth_maps"]
-CPU_STEPS = ["depth_ldis"]
-RUN_CONFIG = {"ops": {"generated_prompts": {"config": {"num_prompts": 1}},
-                      "disaster_images": {"config": {"num_images": 1}},
-                      "depth_ldis": {"config": {"num_layers": 2}}}}
+# The retraining chain's last two steps: the corpus (CPU) and the LoRA training (GPU-bound), on the
+# tiny profile with a few optimizer steps.
+GPU_STEPS = ["prompt_lora"]
+CPU_STEPS = ["prompt_corpus"]
+RUN_CONFIG = {"ops": {"prompt_lora": {"config": {"max_steps": 2, "batch_size": 2}}}}
 
 
 def test_gpu_assets_go_to_the_gpu_queue_and_all_others_to_the_default_queue():
@@ -125,10 +125,10 @@ def test_steps_run_on_separate_workers_and_gpu_steps_on_the_gpu_queue(celery_env
             wait_ready(worker, logs[kind])
         job = ReconstructableRepository.for_module(
             "cinema_dag.definitions", "defs", working_directory=str(REPO)).get_reconstructable_job(
-            "cinemagraph_celery_job")
+            "retraining_celery_job")
         with dg.DagsterInstance.get() as instance:
-            result = dg.execute_job(job, instance, run_config=RUN_CONFIG, tags={"dagster/partition": "flood"},
-                                    asset_selection=[dg.AssetKey(k) for k in GPU_STEPS + CPU_STEPS])
+            result = dg.execute_job(job, instance, run_config=RUN_CONFIG,
+                                    asset_selection=[dg.AssetKey(k) for k in CPU_STEPS + GPU_STEPS])
             assert result.success, "\n".join(logs[k].read_text()[-3000:] for k in logs)
             queue_of, worker_of, pids_of = read_steps(instance.all_logs(result.run_id))
         assert set(pids_of) == set(GPU_STEPS + CPU_STEPS)
