@@ -28,5 +28,3 @@ ALL_TYPES_TAGS = {
     "dagster/asset_partition_range_start": DISASTER_KEYS[0],
     "dagster/asset_partition_range_end": DISASTER_KEYS[-1],
 }
-
-ALL_JOBS = [cinemagraph_job, retraining_job]

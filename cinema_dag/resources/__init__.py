@@ -1,8 +1,33 @@
-"""Dagster resources: the artefact store, the torch device and the model registry."""
+"""Dagster resources: the artefact store, the torch device and the model registry.
+
+Environment settings of the default resources (all optional):
+
+=============================  =========================  ==========================================
+variable                       sets                       unset
+=============================  =========================  ==========================================
+``CINEMA_DAG_PROFILE``         ``models.profile``         the registry's default (``tiny``)
+``CINEMA_DAG_DEVICE``          ``device.device``          ``auto``
+``CINEMA_DAG_TORCH_THREADS``   ``device.threads``         ``0`` (torch's own default)
+``CINEMA_DAG_ALLOW_DOWNLOAD``  ``models.allow_download``  off; ``1`` turns it on
+``CINEMA_DAG_HOME``            ``store.root`` = HOME/artefacts, ``models.cache_dir`` = HOME/models
+                                                          ``data``
+=============================  =========================  ==========================================
+
+The first three reach the resources as :class:`dagster.EnvVar`: Dagster reads them when a run
+starts (a changed value needs no code reload) and shows the variable's name, not its value, in the
+UI. An EnvVar whose variable is unset fails the run — Dagster has no default for it
+(dagster-io/dagster#16232) — so a variable that is not set at load leaves the field's plain default.
+The last two are read when the definitions load: an EnvVar can fill only a ``str`` or ``int`` field
+(pydantic rejects it for the ``bool`` ``allow_download``), and it replaces a whole value, while
+``CINEMA_DAG_HOME`` is the base of two paths. The weights folders ``CINEMA_DAG_WEIGHTS_<COMPONENT>``
+are read by the core registry (:mod:`cinema_dag.models.registry`) when a model loads, so they work
+outside Dagster too.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import dagster as dg
 
@@ -10,25 +35,50 @@ from cinema_dag.resources.device import TorchDevice
 from cinema_dag.resources.registry import ModelRegistry
 from cinema_dag.resources.store import ArtefactStore
 
-__all__ = ["ArtefactStore", "ModelRegistry", "TorchDevice", "default_resources"]
+__all__ = ["ArtefactStore", "ModelRegistry", "TorchDevice", "default_resources", "defs"]
+
+HOME_ENV_VAR = "CINEMA_DAG_HOME"
+DEFAULT_HOME = "data"
+ALLOW_DOWNLOAD_ENV_VAR = "CINEMA_DAG_ALLOW_DOWNLOAD"
 
 
 def default_resources(home: str | None = None) -> dict[str, dg.ConfigurableResource]:
-    """The embedded default: local folders under ``$CINEMA_DAG_HOME`` (``./data``), the ``tiny`` profile.
+    """The embedded default: local folders under ``home`` (else ``$CINEMA_DAG_HOME``, else ``./data``).
 
-    ``CINEMA_DAG_PROFILE`` (tiny | fast | paper) and ``CINEMA_DAG_DEVICE`` (auto | cpu | cuda | mps)
-    choose the profile and device; weights folders come from ``CINEMA_DAG_WEIGHTS_<COMPONENT>``.
+    The environment settings are in the module docstring.
     """
-    home = home or os.environ.get("CINEMA_DAG_HOME", "data")
+    home = home or os.environ.get(HOME_ENV_VAR, DEFAULT_HOME)
     return {
         "store": ArtefactStore(root=os.path.join(home, "artefacts")),
         "models": ModelRegistry(
-            profile=os.environ.get("CINEMA_DAG_PROFILE", "tiny"),
             cache_dir=os.path.join(home, "models"),
-            allow_download=os.environ.get("CINEMA_DAG_ALLOW_DOWNLOAD", "") == "1",
+            allow_download=os.environ.get(ALLOW_DOWNLOAD_ENV_VAR, "") == "1",
+            **_set_in_environment(profile=dg.EnvVar("CINEMA_DAG_PROFILE")),
         ),
         "device": TorchDevice(
-            device=os.environ.get("CINEMA_DAG_DEVICE", "auto"),
-            threads=int(os.environ.get("CINEMA_DAG_TORCH_THREADS", "0")),
+            **_set_in_environment(
+                device=dg.EnvVar("CINEMA_DAG_DEVICE"),
+                threads=dg.EnvVar.int("CINEMA_DAG_TORCH_THREADS"),
+            ),
         ),
     }
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The default resources, merged into the code location by :mod:`cinema_dag.definitions`."""
+    return dg.Definitions(resources=default_resources())
+
+
+def _set_in_environment(**fields: Any) -> dict[str, Any]:
+    """The ``fields`` (``dg.EnvVar(...)`` or ``dg.EnvVar.int(...)``) whose variable is set.
+
+    The others are left out, so the resource keeps its own default for them.
+    """
+    return {field: var for field, var in fields.items() if _variable_name(var) in os.environ}
+
+
+def _variable_name(var: Any) -> str:
+    # EnvVar is a str subclass named by env_var_name; EnvVar.int(...) returns an IntEnvVar (not
+    # exported by dagster) named by .name.
+    return var.env_var_name if isinstance(var, dg.EnvVar) else var.name
