@@ -313,13 +313,14 @@ class CinemagraphRenderer:
         # Key buffers: forward and backward stacked (one scatter fills both). The static buffer is
         # kept apart only for a still camera, where it is made once and copied from per frame;
         # with a moving camera the static points go straight into the forward buffer.
-        self._buffers = self.grid.new_buffer(self.empty, dev).repeat(2) if self.n_moving else None
-        if self.n_moving and not path.is_still:
-            self._static_buffer = self._buffers[:numel]
+        self._buffers: torch.Tensor | None = None
+        if self.n_moving:
+            self._buffers = self.grid.new_buffer(self.empty, dev).repeat(2)
+            self._buffer_f, self._buffer_b = self._buffers[:numel], self._buffers[numel:]
+            self._static_buffer = self.grid.new_buffer(self.empty, dev) if path.is_still else self._buffer_f
         else:
             self._static_buffer = self.grid.new_buffer(self.empty, dev)
-        self._buffer_f = self._buffers[:numel] if self.n_moving else self._static_buffer
-        self._buffer_b = self._buffers[numel:] if self.n_moving else self._static_buffer
+            self._buffer_f = self._buffer_b = self._static_buffer
         self._restored = (0, 0)  # still camera: padded rows of the key buffers that differ from static
         # Frames are composed on the padded grid too (packed RGBA per padded pixel), so key and
         # frame indices agree and no index arithmetic is needed; the output is the interior.
@@ -437,6 +438,7 @@ class CinemagraphRenderer:
         wp = self.grid.padded_width
         if last <= first:
             return
+        assert self._buffers is not None  # only called when there are moving points
         ids = self._buffers.view(2, -1)[:, first * wp : last * wp].view(torch.int32)[..., LO_WORD::2]
         # Moving copies: ids in [n_static, sentinel).
         win = ids.ge(self.n_static)
@@ -619,6 +621,7 @@ class CinemagraphRenderer:
 
     def _splat_moving(self, first: int, last: int) -> None:
         """Static points under both key buffers, the moving copies on top, cracks closed in their rows."""
+        assert self._buffers is not None  # only called when there are moving points
         wp = self.grid.padded_width
         buffers = self._buffers.view(2, -1)
         if self.path.is_still:

@@ -251,7 +251,7 @@ def _load_text_to_image(path: Path, device: Any, dtype: Any, common: dict[str, A
 
 
 def _model_with_processor(
-    model_class: str, processor_class: str, loaded_class: type[LoadedComponent]
+    model_class: str, processor_class: str, loaded_class: Callable[..., LoadedComponent]
 ) -> Callable[[Path, Any, Any, dict[str, Any]], LoadedComponent]:
     """A loader for a transformers model + processor pair (captioner, grounding, segmenter, depth).
 

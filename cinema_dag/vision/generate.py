@@ -85,7 +85,7 @@ def generate_images(
         raise ValueError(f"every prompt must be a non-empty string; got {prompts!r}")
 
     # 2. Define call parameters
-    pipeline = getattr(pipe, "pipeline", pipe)
+    pipeline: Any = getattr(pipe, "pipeline", pipe)  # a diffusers pipeline (untyped)
     original_scheduler = pipeline.scheduler
     if scheduler is not None:
         pipeline.scheduler = make_scheduler(scheduler, original_scheduler.config)

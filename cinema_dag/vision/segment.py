@@ -186,7 +186,8 @@ def detect(
     boxes[:, 1::2] = boxes[:, 1::2].clip(0, image.height)
     scores = result["scores"].float().cpu().numpy()
     detections = [
-        Detection(_match_label(raw, phrases), float(score), tuple(float(v) for v in box))
+        Detection(_match_label(raw, phrases), float(score),
+                  (float(box[0]), float(box[1]), float(box[2]), float(box[3])))
         for raw, score, box in zip(result["text_labels"], scores, boxes)
     ]
     return sorted(detections, key=lambda d: -d.score)
@@ -286,7 +287,7 @@ def segment_motion(
             label_masks[label] = label_masks.get(label, np.zeros_like(m)) | m
         results.append(
             MotionMask(
-                mask=masks.any(axis=0) if len(masks) else np.zeros((image.height, image.width), dtype=bool),
+                mask=np.asarray(masks.any(axis=0)) if len(masks) else np.zeros((image.height, image.width), dtype=bool),
                 label_masks=label_masks,
                 boxes=boxes,
                 scores=np.array([d.score for d in detections], dtype=np.float32),
