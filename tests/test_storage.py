@@ -23,10 +23,9 @@ def test_stage_writes_files_and_manifest_last(tmp_path):
 
 def test_interrupted_stage_leaves_no_partial_artefact(tmp_path):
     storage = ArtefactStorage(tmp_path)
-    with pytest.raises(RuntimeError, match="killed"):
-        with storage.stage("disaster_images", "flood") as out:
-            (out / "image_000.png").write_bytes(b"half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError, match="killed"), storage.stage("disaster_images", "flood") as out:
+        (out / "image_000.png").write_bytes(b"half")
+        raise RuntimeError("killed mid-write")
     assert not storage.dir("disaster_images", "flood").exists()
     assert storage.partitions("disaster_images") == []
     assert leftovers(tmp_path) == []
@@ -36,10 +35,9 @@ def test_interrupted_rewrite_keeps_previous_version(tmp_path):
     storage = ArtefactStorage(tmp_path)
     with storage.stage("motion_masks", "wildfire") as out:
         (out / "mask_000.png").write_bytes(b"v1")
-    with pytest.raises(KeyboardInterrupt):
-        with storage.stage("motion_masks", "wildfire") as out:
-            (out / "mask_000.png").write_bytes(b"v2-partial")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), storage.stage("motion_masks", "wildfire") as out:
+        (out / "mask_000.png").write_bytes(b"v2-partial")
+        raise KeyboardInterrupt
     assert storage.path("motion_masks", "wildfire", "mask_000.png").read_bytes() == b"v1"
     with storage.stage("motion_masks", "wildfire") as out:  # a re-run replaces it whole
         (out / "mask_001.png").write_bytes(b"v3")

@@ -51,7 +51,13 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
     a looping ``.gif`` and a poster ``.png`` each, and ``library.json`` listing them."""
     from cinema_dag.artefacts import read_arrays, write_json
     from cinema_dag.cinemagraph import (
-        LayeredDepthImage, camera_path, loop_seam_ratio, render_cinemagraph, write_gif, write_mp4, write_poster,
+        LayeredDepthImage,
+        camera_path,
+        loop_seam_ratio,
+        render_cinemagraph,
+        write_gif,
+        write_mp4,
+        write_poster,
     )
     from cinema_dag.previews import gif_markdown
 
@@ -80,7 +86,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                         write_poster(frames[0], out / f"{name}.png")
                     seam = float(loop_seam_ratio(frames))
                     library.append({"name": name, "image": i, "camera": kind, "seed": seed,
-                                    "frames": int(len(frames)), "fps": config.fps,
+                                    "frames": len(frames), "fps": config.fps,
                                     "size": [int(frames.shape[2]), int(frames.shape[1])],
                                     "loop_seam_ratio": seam,
                                     "render_seconds": round(float(result.stats["render_s"]), 4),

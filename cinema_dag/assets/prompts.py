@@ -4,10 +4,9 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.assets.training import ADAPTER_SUBDIR, ALL, LOSS_CHECK
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
-
-from cinema_dag.assets.training import ADAPTER_SUBDIR, ALL, LOSS_CHECK
 
 ADAPTER_ASSET = "prompt_lora"
 

@@ -18,8 +18,9 @@ Importing this module is cheap: torch, transformers and diffusers are imported i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cinema_dag.models.errors import MissingWeightsError
 from cinema_dag.models.loaded import (

@@ -25,7 +25,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -504,7 +504,7 @@ def train_lora(
                 "device": str(device),
                 "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                 "versions": _versions(),
-                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "finished_unix": time.time(),
             }
 

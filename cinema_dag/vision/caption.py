@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -15,8 +16,8 @@ __all__ = ["caption_images"]
 
 
 def caption_images(
-    captioner: "LoadedCaptioner",
-    images: Sequence["Image.Image"],
+    captioner: LoadedCaptioner,
+    images: Sequence[Image.Image],
     *,
     max_new_tokens: int = 30,
     prompt: str | None = None,

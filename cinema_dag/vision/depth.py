@@ -8,7 +8,8 @@ normalisation), float32 ``(H, W)`` at each input image's size.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -41,7 +42,7 @@ def sanitize_depth(depth: np.ndarray) -> np.ndarray:
     return np.nan_to_num(depth, nan=lo, posinf=hi, neginf=lo).astype(np.float32)
 
 
-def estimate_depth(depth_model: "LoadedDepth", images: Sequence["Image.Image"]) -> list[np.ndarray]:
+def estimate_depth(depth_model: LoadedDepth, images: Sequence[Image.Image]) -> list[np.ndarray]:
     """DPT relative inverse depth (disparity, larger = nearer) of each image.
 
     Args:
@@ -109,7 +110,7 @@ def depth_from_png16(data: bytes) -> np.ndarray:
     return (levels / 65535.0).astype(np.float32)
 
 
-def colorize_depth(depth: np.ndarray, colormap: str = "inferno") -> "Image.Image":
+def colorize_depth(depth: np.ndarray, colormap: str = "inferno") -> Image.Image:
     """An RGB preview of depth: near (large disparity) bright, far dark, with an OpenCV colormap.
 
     Args:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -36,7 +37,7 @@ def make_scheduler(name: str, config: Any) -> Any:
 
 
 def generate_images(
-    pipe: "LoadedTextToImage | Any",
+    pipe: LoadedTextToImage | Any,
     prompts: Sequence[str],
     negative_prompts: Sequence[str] | str | None = None,
     *,
@@ -47,7 +48,7 @@ def generate_images(
     seed: int,
     scheduler: str | None = None,
     callback: Callable[[int, int], None] | None = None,
-) -> list["Image.Image"]:
+) -> list[Image.Image]:
     """One image per prompt; image ``i`` is seeded with ``seed + i``.
 
     Each image gets its own CPU ``torch.Generator`` and its own pipeline call, so an image depends

@@ -13,8 +13,9 @@ Convention: boxes are ``(x0, y0, x1, y1)`` in pixels of the input image; masks a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
@@ -139,8 +140,8 @@ def _check_thresholds(box_threshold: float, text_threshold: float) -> None:
 
 
 def detect(
-    grounding: "LoadedGrounding",
-    image: "Image.Image",
+    grounding: LoadedGrounding,
+    image: Image.Image,
     prompt: str | Sequence[str],
     *,
     box_threshold: float = 0.3,
@@ -194,8 +195,8 @@ def detect(
 
 
 def segment_boxes(
-    segmenter: "LoadedSegmenter",
-    image: "Image.Image",
+    segmenter: LoadedSegmenter,
+    image: Image.Image,
     boxes: np.ndarray | Sequence[Sequence[float]],
     *,
     mask_threshold: float = 0.0,
@@ -247,9 +248,9 @@ def _per_image_prompts(prompts: Any, n: int) -> list[str | Sequence[str]]:
 
 
 def segment_motion(
-    grounding: "LoadedGrounding",
-    segmenter: "LoadedSegmenter",
-    images: Sequence["Image.Image"],
+    grounding: LoadedGrounding,
+    segmenter: LoadedSegmenter,
+    images: Sequence[Image.Image],
     prompts: str | Sequence[str] | Sequence[str | Sequence[str]],
     *,
     box_threshold: float = 0.3,
@@ -312,7 +313,7 @@ class LangSAM:
         (2, 480, 640)
     """
 
-    def __init__(self, grounding: "LoadedGrounding", segmenter: "LoadedSegmenter") -> None:
+    def __init__(self, grounding: LoadedGrounding, segmenter: LoadedSegmenter) -> None:
         self.grounding = grounding
         self.segmenter = segmenter
 
@@ -321,7 +322,7 @@ class LangSAM:
 
     def predict(
         self,
-        images_pil: Sequence["Image.Image"],
+        images_pil: Sequence[Image.Image],
         texts_prompt: Sequence[str],
         box_threshold: float = 0.3,
         text_threshold: float = 0.25,
