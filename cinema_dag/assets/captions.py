@@ -51,7 +51,7 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
         rows = [CaptionRow(image_path=str(store.uri("scraped_images", key, row.path)), caption=caption,
                            disaster_type=key, source_page=row.page_url or "", image_url=row.image_url or "",
                            licence=row.licence or "")
-                for row, caption in zip(kept, captions)]
+                for row, caption in zip(kept, captions, strict=True)]
         with store.stage("image_captions", key, {"rows": len(rows)}) as out:
             save_captions_dataset(build_captions_dataset(rows), out / "dataset")
         counts[key] = len(rows)

@@ -38,7 +38,7 @@ def flow_fields(context: dg.AssetExecutionContext, config: FlowConfig, store: Ar
     timings: dict[str, float] = {}
     with timed(context, "motion fields", timings, f"{len(masks)} images"):
         flows = [motion_field(key, mask, depth, arrows=config.arrows or None, speed=config.speed, seed=config.seed)
-                 for mask, depth in zip(masks, depths)]
+                 for mask, depth in zip(masks, depths, strict=True)]
     with store.stage("flow_fields", key, {"seed": config.seed, "user_arrows": bool(config.arrows)}) as out:
         write_arrays(out, flows, "flow")
     speeds = [float(abs(f).max()) for f in flows]

@@ -58,7 +58,7 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
         "prompts": ", ".join(phrases),
         "model_ids": f"{models.model_id('grounding')} + {models.model_id('segmenter')}",
         "preview": dg.MetadataValue.md(png_markdown(
-            [overlay_mask(img, r.mask) for img, r in zip(images, results)])),
+            [overlay_mask(img, r.mask) for img, r in zip(images, results, strict=True)])),
         "path": dg.MetadataValue.path(store.uri("motion_masks", key)),
         **timing_metadata(timings),
     })

@@ -108,7 +108,7 @@ def layer_flows(ldi: LayeredDepthImage, flow: np.ndarray) -> np.ndarray:
     person flows like the water around them, while the person's own velocity is not inherited.
     """
     num_layers = ldi.num_layers
-    fields = np.empty((num_layers,) + flow.shape, np.float32)
+    fields = np.empty((num_layers, *flow.shape), np.float32)
     fields[0] = flow
     for k in range(1, num_layers):
         front = ldi.labels < k

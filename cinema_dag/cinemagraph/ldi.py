@@ -167,7 +167,7 @@ def default_margin(height: int, width: int) -> int:
     A sideways camera move of 6% of the nearest depth (the largest default amplitude) shifts the
     nearest surface by that much against the far background.
     """
-    return max(4, int(round(0.06 * max(height, width))))
+    return max(4, round(0.06 * max(height, width)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -381,10 +381,10 @@ def build_ldi(
         rows, cols = _bbox(band, pad=margin // 2 + 8)
         hole = front[rows, cols]
         crop_colors = inpainter(np.ascontiguousarray(image[rows, cols]), hole)
-        if crop_colors.shape != hole.shape + (3,) or crop_colors.dtype != np.uint8:
+        if crop_colors.shape != (*hole.shape, 3) or crop_colors.dtype != np.uint8:
             raise ValueError(
                 f"inpainter {inpainter!r} returned {crop_colors.shape} {crop_colors.dtype}; "
-                f"expected uint8 {hole.shape + (3,)}"
+                f"expected uint8 {(*hole.shape, 3)}"
             )
         crop_disp = _inpaint_map(disparity[rows, cols], hole)
         # Behind the visible surface (and behind the previous layer where that one exists).

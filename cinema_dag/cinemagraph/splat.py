@@ -161,7 +161,7 @@ def crack_tolerance(relative: float = 0.03) -> int:
     if not 0 < relative < 1:
         raise ValueError(f"`relative` must be in (0, 1); got {relative!r}")
     # One unit of the float32 exponent (2**23 in bits) doubles the value: log2(1 + r) of it.
-    return int(round(math.log2(1.0 + relative) * 2**23)) << 32
+    return round(math.log2(1.0 + relative) * 2**23) << 32
 
 
 def fill_cracks(
@@ -198,7 +198,7 @@ def fill_cracks(
     h, w = grid2d.shape[-2] - 2, grid2d.shape[-1] - 2
     if h <= 0 or w <= 0:
         return
-    shape = lead + (h, w)
+    shape = (*lead, h, w)
     count = math.prod(shape)
     if work is None or work.numel() < 2 * count:
         work = torch.empty(2 * count, dtype=torch.int64, device=grid2d.device)
@@ -238,7 +238,7 @@ def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | 
             raise ValueError(f"`image` must be (C, H, W) or (B, C, H, W); got {tuple(image.shape)}")
         image, holes = image[None], holes[None]
         weight = None if weight is None else weight[None]
-    if holes.shape != (image.shape[0],) + image.shape[2:]:
+    if holes.shape != (image.shape[0], *image.shape[2:]):
         raise ValueError(f"`holes` must match `image`'s (B, H, W); got {tuple(holes.shape)} for {tuple(image.shape)}")
     valid = (~holes).to(image.dtype)[:, None]  # Bx1xHxW
     w = valid if weight is None else valid * weight[:, None]  # weight 0 = "do not use this pixel"

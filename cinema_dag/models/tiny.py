@@ -23,6 +23,7 @@ depth          ``DPTForDepthEstimation`` (32x32 images) + ``DPTImageProcessorPil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -97,10 +98,8 @@ def ensure_tiny(cache_dir: str | os.PathLike[str], component: str) -> Path:
             # A folder from an older TINY_VERSION: move it aside first, as rename cannot replace a
             # non-empty directory.
             stale = Path(tempfile.mkdtemp(prefix=f".{component}.", suffix=".stale", dir=final.parent))
-            try:
+            with contextlib.suppress(FileNotFoundError):  # another process moved it already
                 os.replace(final, stale / "old")
-            except FileNotFoundError:
-                pass  # another process moved it already
             shutil.rmtree(stale, ignore_errors=True)
         try:
             os.replace(tmp, final)

@@ -94,7 +94,7 @@ def generate_images(
     # 3. Generate image by image
     images = []
     try:
-        for i, (prompt, negative) in enumerate(zip(prompts, negatives)):
+        for i, (prompt, negative) in enumerate(zip(prompts, negatives, strict=True)):
             generator = torch.Generator("cpu").manual_seed(seed + i)
             out = pipeline(
                 prompt=prompt,

@@ -189,7 +189,7 @@ def detect(
     detections = [
         Detection(_match_label(raw, phrases), float(score),
                   (float(box[0]), float(box[1]), float(box[2]), float(box[3])))
-        for raw, score, box in zip(result["text_labels"], scores, boxes)
+        for raw, score, box in zip(result["text_labels"], scores, boxes, strict=True)
     ]
     return sorted(detections, key=lambda d: -d.score)
 
@@ -277,14 +277,14 @@ def segment_motion(
     _check_thresholds(box_threshold, text_threshold)
     per_image = _per_image_prompts(prompts, len(images))
     results = []
-    for image, prompt in zip(images, per_image):
+    for image, prompt in zip(images, per_image, strict=True):
         text = format_text_prompt(prompt)
         detections = detect(grounding, image, prompt, box_threshold=box_threshold, text_threshold=text_threshold)
         boxes = np.array([d.box for d in detections], dtype=np.float32).reshape(-1, 4)
         masks, mask_scores = segment_boxes(segmenter, image, boxes, mask_threshold=mask_threshold)
         labels = [d.label for d in detections]
         label_masks: dict[str, np.ndarray] = {}
-        for label, m in zip(labels, masks):
+        for label, m in zip(labels, masks, strict=True):
             label_masks[label] = label_masks.get(label, np.zeros_like(m)) | m
         results.append(
             MotionMask(

@@ -23,8 +23,8 @@ def _flat(h=40, w=48, depth=2.0):
 class TestStill:
     def test_static_camera_and_zero_flow_reproduce_the_image(self, two_planes):
         image, depth = two_planes
-        result = render_cinemagraph(build_ldi(image, depth), np.zeros(depth.shape + (2,), np.float32), num_frames=6)
-        assert result.frames.shape == (6,) + image.shape and result.frames.dtype == np.uint8
+        result = render_cinemagraph(build_ldi(image, depth), np.zeros((*depth.shape, 2), np.float32), num_frames=6)
+        assert result.frames.shape == (6, *image.shape) and result.frames.dtype == np.uint8
         assert all(np.array_equal(frame, image) for frame in result.frames)
         assert result.stats["moving_points"] == 0 and result.stats["hole_fraction_max"] == 0.0
 
@@ -187,7 +187,7 @@ class TestParallax:
 class TestHoles:
     def test_back_layer_fills_disocclusions_and_no_hole_remains(self, two_planes):
         image, depth = two_planes
-        flow = np.zeros(depth.shape + (2,), np.float32)
+        flow = np.zeros((*depth.shape, 2), np.float32)
         # The block (depth 1) slides 64 * 0.08 * (1 - 1/4) = 3.8 px over the far plane (depth 4):
         # within the default hidden band (6% of 64 = 4 px).
         path = camera_path("swing", 8, amplitude=(0.08, 0.0, 0.0))
@@ -207,7 +207,7 @@ class TestHoles:
         image, depth = two_planes
         path = camera_path("swing", 8, amplitude=(0.12, 0.0, 0.0))
         result = render_cinemagraph(
-            build_ldi(image, depth, num_layers=1), np.zeros(depth.shape + (2,), np.float32),
+            build_ldi(image, depth, num_layers=1), np.zeros((*depth.shape, 2), np.float32),
             num_frames=8, camera=path, zoom=1.0, fill_holes=False,
         )
         assert (result.frames == 0).all(-1).any() and result.stats["frames_with_holes"] > 0

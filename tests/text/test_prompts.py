@@ -122,5 +122,5 @@ class TestGeneratePrompts:
         assert generate_prompts(llm, "flood", num_prompts=2, seed=3, max_new_tokens=16) == plain
 
     def test_missing_adapter(self, llm, tmp_path):
-        with pytest.raises(FileNotFoundError, match="adapter_config.json"):
+        with pytest.raises(FileNotFoundError, match=r"adapter_config\.json"):
             generate_prompts(llm, "flood", adapter_path=tmp_path)
