@@ -79,7 +79,8 @@ def make_scene(height: int, width: int, dense: bool) -> tuple[LayeredDepthImage,
         depths = np.stack([depth, depth * 1.5])
         alphas = np.ones((2, height, width), bool)
         ldi = LayeredDepthImage(
-            colors=colors, depths=depths, alphas=alphas, labels=np.zeros((height, width), np.int8), focal=max(height, width)
+            colors=colors, depths=depths, alphas=alphas, labels=np.zeros((height, width), np.int8),
+            focal=max(height, width),
         )
     else:
         ldi = build_ldi(image, depth)
@@ -99,7 +100,8 @@ def sync(device: str) -> None:
 
 
 def run_one(
-    height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool, repeats: int, subpixel: bool = True
+    height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool, repeats: int,
+    subpixel: bool = True,
 ) -> dict:
     """One configuration, in this process: a cold run, then ``repeats`` warm runs (median kept)."""
     ldi, flow = make_scene(height, width, kind == "dense")
@@ -205,17 +207,22 @@ def main() -> None:
         help="renderer subpixel modes to run: on (bilinear resampling of moving points), off (nearest colour), or both",
     )
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per configuration (median kept)")
-    parser.add_argument("--one", nargs=6, metavar=("H", "W", "CAMERA", "LDI", "DEVICE", "SUBPIXEL"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--one", nargs=6, metavar=("H", "W", "CAMERA", "LDI", "DEVICE", "SUBPIXEL"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
 
     if args.one:
         h, w, camera, kind, device, subpixel = args.one
-        result = run_one(int(h), int(w), camera, kind, device, args.frames, not args.no_encode, args.repeats, subpixel == "on")
+        result = run_one(
+            int(h), int(w), camera, kind, device, args.frames, not args.no_encode, args.repeats, subpixel == "on"
+        )
         print(json.dumps(result))
         return
 
     print(
-        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} "
         f"torch.get_num_threads()={torch.get_num_threads()} torch={torch.__version__} "
         f"cpu_count={os.cpu_count()} cuda={torch.cuda.is_available()}"
     )
@@ -232,9 +239,10 @@ def main() -> None:
                 for camera, subpixel in [(c, m) for c in args.cameras.split(",") for m in args.subpixel.split(",")]:
                     if subpixel not in ("on", "off"):
                         raise SystemExit(f"--subpixel: expected on and/or off, got {subpixel!r}")
-                    cmd = [sys.executable, os.path.abspath(__file__), "--threads", args.threads, "--frames", str(args.frames)]
-                    cmd += ["--repeats", str(args.repeats)]
-                    cmd += ["--one", str(h), str(w), camera, kind, device, subpixel] + (["--no-encode"] if args.no_encode else [])
+                    cmd = [sys.executable, os.path.abspath(__file__), "--threads", args.threads]
+                    cmd += ["--frames", str(args.frames), "--repeats", str(args.repeats)]
+                    cmd += ["--one", str(h), str(w), camera, kind, device, subpixel]
+                    cmd += ["--no-encode"] if args.no_encode else []
                     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
                     if proc.returncode:
                         print(f"{device} {size} {camera} {kind} subpixel={subpixel}: failed\n{proc.stderr[-2000:]}")
@@ -245,7 +253,8 @@ def main() -> None:
                     gif = f"{r['gif_s']:.2f}" if "gif_s" in r else "-"
                     print(
                         f"{device:6} {r['size']:>9} {camera:7} {kind:6} {subpixel:6} {r['points']:>9} {r['moving']:>8} "
-                        f"{r['prepare_s']:7.3f} {r['frames_s']:8.3f} {r['render_s']:8.3f} {r['cold_s']:7.3f} {r['mpts_per_s']:7.1f} "
+                        f"{r['prepare_s']:7.3f} {r['frames_s']:8.3f} {r['render_s']:8.3f} {r['cold_s']:7.3f} "
+                        f"{r['mpts_per_s']:7.1f} "
                         f"{r['bare_s']:7.3f} {r['ratio']:6.1f} {r['ratio_done']:6.1f} {mp4:>6} {gif:>6} "
                         f"{r['rss_peak_mib']:8.0f} {gpu:>8} {r['holes_max']:7.4f}",
                         flush=True,
@@ -254,7 +263,8 @@ def main() -> None:
         "render = set-up (integration) + all frames, median of the warm runs; cold = the first run in a fresh "
         "process (page faults); bare = 2 full point sets per frame, reset + scatter_reduce on precomputed keys "
         "(best of 3); ratio = render / bare; ratio* = render / bare splats actually done; Mpts/s = 2 x points x "
-        "frames / render s; subpix = the renderer's subpixel option (on: moving points' colours resampled bilinearly, off: nearest colour); RSS = peak of the whole process (imports, scene, all runs)."
+        "frames / render s; subpix = the renderer's subpixel option (on: moving points' colours resampled "
+        "bilinearly, off: nearest colour); RSS = peak of the whole process (imports, scene, all runs)."
     )
 
 

@@ -14,7 +14,9 @@ class ImageConfig(dg.Config):
     width: int | None = Field(default=None, description="Pixels, divisible by 8; None = the profile's default.")
     num_inference_steps: int | None = Field(default=None, description="Denoising steps; None = profile default.")
     guidance_scale: float | None = Field(default=None, description="Classifier-free guidance; None = profile default.")
-    scheduler: str | None = Field(default=None, description="dpm | ddim | euler | euler_a | pndm; None = profile default.")
+    scheduler: str | None = Field(
+        default=None, description="dpm | ddim | euler | euler_a | pndm; None = profile default."
+    )
     seed: int = Field(default=0, description="Image i uses seed + i: the same seed gives the same images.")
 
 

@@ -273,7 +273,9 @@ class CinemagraphRenderer:
         # over 2 x P_m columns [forward | backward] and one scatter into two stacked key buffers.
         n2 = 2 * self.n_moving
         backward_first_id = n_points if self.subpixel else n_static
-        self._keys_moving = torch.cat([self._new_keys(n_static, self.n_moving), self._new_keys(backward_first_id, self.n_moving)])
+        self._keys_moving = torch.cat(
+            [self._new_keys(n_static, self.n_moving), self._new_keys(backward_first_id, self.n_moving)]
+        )
         self._pix_moving = torch.empty(n2, dtype=torch.int64, device=dev)
         self._uv_moving = torch.empty((2, n2), **f32)
         self._r_moving = torch.empty(self.n_moving, **f32)
@@ -449,7 +451,9 @@ class CinemagraphRenderer:
         copies = ids - self.n_static  # column of the copy in the (2, 2 P_m) projection
         self._colors32.index_copy_(0, ids.long(), self._resample(copies))
 
-    def _footprint(self, frac: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _footprint(
+        self, frac: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Bilinear footprint of copies at sub-pixel positions ``frac`` (``int32 (2, K)``, 1/128 px,
         0..127; overwritten): the ``(2, K)`` steps to the x and y neighbours in the flat texture
         and the weights of the own pixel, the x, y and diagonal neighbours (1/128, summing to 128).
@@ -583,7 +587,9 @@ class CinemagraphRenderer:
             self._forward_step += 1
         return self._pos_forward
 
-    def _project_moving(self, forward: torch.Tensor, backward: torch.Tensor, centre: tuple[float, float, float]) -> tuple[int, int]:
+    def _project_moving(
+        self, forward: torch.Tensor, backward: torch.Tensor, centre: tuple[float, float, float]
+    ) -> tuple[int, int]:
         """Project both copies of the moving points (normalised ``(P, 2)`` positions) to padded
         pixels, the backward copy offset into the second key buffer; returns the padded rows hit."""
         n = self.n_moving

@@ -157,7 +157,10 @@ def layer_labels(
             thresholds.append(float(grid[best]))
             alive &= ~((lo <= best) & (best < hi))
     thresholds_arr = np.array(sorted(thresholds, reverse=True), np.float32)
-    labels = (disparity[..., None] < thresholds_arr).sum(-1).astype(np.int8) if len(thresholds_arr) else np.zeros(depth.shape, np.int8)
+    if len(thresholds_arr):
+        labels = (disparity[..., None] < thresholds_arr).sum(-1).astype(np.int8)
+    else:
+        labels = np.zeros(depth.shape, np.int8)
     return labels, thresholds_arr
 
 

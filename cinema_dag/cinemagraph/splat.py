@@ -88,7 +88,8 @@ def pack_keys(depth: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Ten
 def unpack_keys(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(depth float32, id int64)`` of packed keys (empty pixels give ``inf`` and the sentinel id)."""
     words = keys.contiguous().view(torch.int32).view(-1, 2)
-    return words[:, HI_WORD].contiguous().view(torch.float32).view(keys.shape), words[:, LO_WORD].to(torch.int64).view(keys.shape)
+    depth = words[:, HI_WORD].contiguous().view(torch.float32).view(keys.shape)
+    return depth, words[:, LO_WORD].to(torch.int64).view(keys.shape)
 
 
 class PaddedGrid:
@@ -396,12 +397,16 @@ def splat_points(
         image ``uint8 (H, W, 3)`` (black where empty) and coverage ``bool (H, W)``.
 
     Example:
-        >>> img, cov = splat_points(torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[255, 0, 0]], dtype=torch.uint8), (3, 3))
+        >>> img, cov = splat_points(
+        ...     torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[255, 0, 0]], dtype=torch.uint8), (3, 3))
         >>> img[1, 1].tolist(), int(cov.sum())
         ([255, 0, 0], 1)
     """
     if xyz.ndim != 2 or xyz.shape[1] != 3 or colors.shape != xyz.shape or colors.dtype != torch.uint8:
-        raise ValueError(f"`xyz` must be (P, 3) and `colors` uint8 (P, 3); got {tuple(xyz.shape)}, {tuple(colors.shape)} {colors.dtype}")
+        raise ValueError(
+            f"`xyz` must be (P, 3) and `colors` uint8 (P, 3); got {tuple(xyz.shape)}, {tuple(colors.shape)} "
+            f"{colors.dtype}"
+        )
     height, width = size
     f = float(max(height, width)) if focal is None else float(focal)
     grid = PaddedGrid(height, width)

@@ -403,7 +403,8 @@ def train_lora(
     # 2. Tokenize (cheap; the corpus is thousands of examples at most)
     pad_id = _pad_id(tokenizer)
     def encode(split: Any) -> list[dict[str, list[int]]]:
-        return [tokenize_example(tokenizer, p, t, max_length) for p, t in zip(split["prompt"], split["text"], strict=True)]
+        pairs = zip(split["prompt"], split["text"], strict=True)
+        return [tokenize_example(tokenizer, p, t, max_length) for p, t in pairs]
 
     train_ex, held_ex = encode(corpus.train), encode(corpus.held_out)
 

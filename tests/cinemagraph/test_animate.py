@@ -74,7 +74,11 @@ class TestSubPixelMotion:
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
         phase = 2 * np.pi * xx / period
         image = np.stack(
-            [128 + 70 * np.sin(phase + yy / 9), 128 + 50 * np.cos(phase - yy / 13) + 20 * np.sin(2 * phase), 128 + 60 * np.sin(phase + 1.0)],
+            [
+                128 + 70 * np.sin(phase + yy / 9),
+                128 + 50 * np.cos(phase - yy / 13) + 20 * np.sin(2 * phase),
+                128 + 60 * np.sin(phase + 1.0),
+            ],
             axis=-1,
         )
         image = np.clip(np.round(image), 0, 255).astype(np.uint8)
@@ -168,7 +172,9 @@ class TestParallax:
         image[8:10, 10:12] = 0
         n, amplitude = 8, 0.1
         path = camera_path("swing", n, amplitude=(amplitude, 0.0, 0.0))
-        renderer = CinemagraphRenderer(build_ldi(image, depth), np.zeros((h, w, 2), np.float32), num_frames=n, camera=path, zoom=1.0)
+        renderer = CinemagraphRenderer(
+            build_ldi(image, depth), np.zeros((h, w, 2), np.float32), num_frames=n, camera=path, zoom=1.0
+        )
         frame = renderer.render_frame(n // 4)[0].numpy()  # camera at +amplitude (moved right)
         f = float(max(h, w))
 

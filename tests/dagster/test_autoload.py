@@ -106,6 +106,7 @@ def test_every_job_schedule_and_sensor_in_the_source_is_in_the_definitions():
 def _decorated(folder: Path, kinds: set[str]) -> dict[str, set[str]]:
     """Names given by ``@dg.<kind>(name=...)`` or the function name, and ``dg.define_asset_job("name")``."""
     found: dict[str, set[str]] = {kind: set() for kind in kinds}
+    jobs = found.get("define_asset_job")
     for path in sorted(folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.FunctionDef):
@@ -113,11 +114,11 @@ def _decorated(folder: Path, kinds: set[str]) -> dict[str, set[str]]:
                     kind = _callee(decorator.func if isinstance(decorator, ast.Call) else decorator)
                     if kind in kinds:
                         found[kind].add(_name_keyword(decorator) or node.name)
-            elif isinstance(node, ast.Call) and _callee(node.func) == "define_asset_job" and "define_asset_job" in kinds:
-                name = _name_keyword(node) or (node.args[0].value if node.args and isinstance(node.args[0], ast.Constant)
-                                               else None)
+            elif jobs is not None and isinstance(node, ast.Call) and _callee(node.func) == "define_asset_job":
+                first = node.args[0] if node.args else None
+                name = _name_keyword(node) or (first.value if isinstance(first, ast.Constant) else None)
                 if name:
-                    found["define_asset_job"].add(name)
+                    jobs.add(name)
     return found
 
 
