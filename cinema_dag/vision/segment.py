@@ -186,10 +186,11 @@ def detect(
     boxes[:, 0::2] = boxes[:, 0::2].clip(0, image.width)
     boxes[:, 1::2] = boxes[:, 1::2].clip(0, image.height)
     scores = result["scores"].float().cpu().numpy()
+    # Not strict: with no box kept, transformers still returns one (empty) text label.
     detections = [
         Detection(_match_label(raw, phrases), float(score),
                   (float(box[0]), float(box[1]), float(box[2]), float(box[3])))
-        for raw, score, box in zip(result["text_labels"], scores, boxes, strict=True)
+        for raw, score, box in zip(result["text_labels"], scores, boxes, strict=False)
     ]
     return sorted(detections, key=lambda d: -d.score)
 
