@@ -17,6 +17,7 @@ NEEDED_WITHOUT_IMPORT = {
     "accelerate": "diffusers and transformers load weights with low_cpu_mem_usage only when it is installed",
     "safetensors": "weights load only as safetensors (use_safetensors=True)",
     "defusedxml": "parses external alert XML safely (cinema_dag/alerts, issue #10)",
+    "s3fs": "fsspec's implementation of s3:// artefact-store roots (loaded by protocol name)",
 }
 
 

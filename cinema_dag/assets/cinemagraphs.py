@@ -49,9 +49,8 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                  device: TorchDevice) -> dg.MaterializeResult:
     """A cinemagraph library per disaster type: ``<image>_<camera>_s<seed>.mp4`` (H.264, yuv420p),
     a looping ``.gif`` and a poster ``.png`` each, and ``library.json`` listing them."""
-    from cinema_dag.artefacts import read_arrays, write_json
+    from cinema_dag.artefacts import FLOW, LIBRARY_FILE, cinemagraph_stem, read_arrays, read_ldi, write_json
     from cinema_dag.cinemagraph import (
-        LayeredDepthImage,
         camera_path,
         loop_seam_ratio,
         render_cinemagraph,
@@ -63,14 +62,14 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
 
     key = context.partition_key
     ldi_folder = store.require("depth_ldis", key)
-    flows = read_arrays(store.require("flow_fields", key), "flow")
+    flows = read_arrays(store.require("flow_fields", key), FLOW)
     kinds = [_camera_kind(c, key) for c in config.cameras]
     torch_device = device.torch_device()
     timings: dict[str, float] = {}
     library, preview = [], None
     with store.stage("cinemagraphs", key, {"num_frames": config.num_frames, "fps": config.fps}) as out:
         for i, flow in enumerate(flows):
-            ldi = LayeredDepthImage.load(ldi_folder / f"ldi_{i:03d}.npz")
+            ldi = read_ldi(ldi_folder, i)
             for kind in kinds:
                 for seed in config.seeds:
                     path = camera_path(kind, config.num_frames, scale=config.camera_scale, seed=seed)
@@ -78,7 +77,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                         result = render_cinemagraph(ldi, flow, num_frames=config.num_frames, camera=path,
                                                     device=torch_device, seed=seed, subpixel=config.subpixel)
                     frames = _resize(result.frames, config.width)
-                    name = f"{i:03d}_{kind}_s{seed}"
+                    name = cinemagraph_stem(i, kind, seed)
                     with timed(context, "encode", timings):
                         write_mp4(frames, out / f"{name}.mp4", fps=config.fps, crf=config.crf)
                         if config.gif:
@@ -94,7 +93,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                     context.log.info(f"{name}: {frames.shape[2]}x{frames.shape[1]}, seam ratio {seam:.3f}")
                     if preview is None:
                         preview = frames
-        write_json(out, "library.json", library)
+        write_json(out, LIBRARY_FILE, library)
     device.free_memory()
     return dg.MaterializeResult(metadata={
         "num_videos": len(library),
