@@ -2,16 +2,12 @@
 
 Environment settings of the default resources (all optional):
 
-=============================  =========================  ==========================================
-variable                       sets                       unset
-=============================  =========================  ==========================================
-``CINEMA_DAG_PROFILE``         ``models.profile``         the registry's default (``tiny``)
-``CINEMA_DAG_DEVICE``          ``device.device``          ``auto``
-``CINEMA_DAG_TORCH_THREADS``   ``device.threads``         ``0`` (torch's own default)
-``CINEMA_DAG_ALLOW_DOWNLOAD``  ``models.allow_download``  off; ``1`` turns it on
-``CINEMA_DAG_HOME``            ``store.root`` = HOME/artefacts, ``models.cache_dir`` = HOME/models
-                                                          ``data``
-=============================  =========================  ==========================================
+- ``CINEMA_DAG_PROFILE`` sets ``models.profile`` (unset: the registry's default, ``tiny``);
+- ``CINEMA_DAG_DEVICE`` sets ``device.device`` (unset: ``auto``);
+- ``CINEMA_DAG_TORCH_THREADS`` sets ``device.threads`` (unset: ``0``, torch's own default);
+- ``CINEMA_DAG_ALLOW_DOWNLOAD=1`` turns ``models.allow_download`` on (anything else: off);
+- ``CINEMA_DAG_HOME`` sets ``store.root`` to ``$CINEMA_DAG_HOME/artefacts`` and ``models.cache_dir``
+  to ``$CINEMA_DAG_HOME/models`` (unset: ``data``).
 
 The first three reach the resources as :class:`dagster.EnvVar`: Dagster reads them when a run
 starts (a changed value needs no code reload) and shows the variable's name, not its value, in the
