@@ -18,6 +18,7 @@ NEEDED_WITHOUT_IMPORT = {
     "safetensors": "weights load only as safetensors (use_safetensors=True)",
     "defusedxml": "parses external alert XML safely (cinema_dag/alerts, issue #10)",
     "s3fs": "fsspec's implementation of s3:// artefact-store roots (loaded by protocol name)",
+    "elementpath": "xmlschema's XPath engine (CAP schema validation), pinned together with xmlschema",
 }
 
 

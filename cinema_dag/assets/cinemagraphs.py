@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_CRF, DEFAULT_CROSSFADE, DEFAULT_FPS, DEFAULT_KERNEL, DEFAULT_NUM_FRAMES
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, TorchDevice
 
@@ -16,15 +17,20 @@ class CinemagraphConfig(dg.Config):
         description="Camera paths: auto (the disaster's default; earthquake: shake), none, circle, up_down, "
                     "swing, zoom, shake. One video per image × camera × seed.")
     seeds: list[int] = Field(default_factory=lambda: [0], description="Seeds (shake phases), one video each.")
-    num_frames: int = Field(default=60, ge=2, le=1200, description="Frames in the loop.")
-    fps: float = Field(default=25.0, gt=0, le=240, description="Frames per second.")
+    num_frames: int = Field(default=DEFAULT_NUM_FRAMES, ge=2, le=1200, description="Frames in the loop.")
+    fps: float = Field(default=float(DEFAULT_FPS), gt=0, le=240, description="Frames per second.")
     camera_scale: float = Field(default=1.0, ge=0.0, le=4.0, description="Multiplies the camera amplitudes.")
     width: int | None = Field(default=None, ge=16, description="Output width; None = the image's (height follows).")
-    subpixel: bool = Field(
-        default=True,
-        description="Resample moving texture at sub-pixel positions (smooth slow flows); False is ~30% faster "
-                    "but moves slow flows in whole-pixel jumps.")
-    crf: int = Field(default=18, ge=0, le=51, description="H.264 quality: 0 lossless … 51 worst; 18 looks lossless.")
+    kernel: str = Field(
+        default=DEFAULT_KERNEL,
+        description="Sub-pixel resampling of moving texture: sharp (filters designed for the texture), lanczos3, "
+                    "cubic (Catmull-Rom), linear (bilinear, softer).")
+    crossfade: float = Field(
+        default=DEFAULT_CROSSFADE, gt=0.0, le=1.0,
+        description="Each pixel's cross-fade between the loop's two copies, as a fraction of the loop (staggered "
+                    "per pixel; 1.0 = the classic loop-long blend, which shows a double image at mid-loop).")
+    crf: int = Field(default=DEFAULT_CRF, ge=0, le=51,
+                     description="H.264 quality: 0 lossless … 51 worst; the default looks lossless.")
     gif: bool = Field(default=True, description="Also write a looping GIF beside each MP4.")
     gif_max_side: int = Field(default=480, ge=32, description="Longest GIF side (GIFs get large).")
 
@@ -75,7 +81,8 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                     path = camera_path(kind, config.num_frames, scale=config.camera_scale, seed=seed)
                     with timed(context, "render", timings, f"image {i}, {kind}, seed {seed}"):
                         result = render_cinemagraph(ldi, flow, num_frames=config.num_frames, camera=path,
-                                                    device=torch_device, seed=seed, subpixel=config.subpixel)
+                                                    device=torch_device, seed=seed, kernel=config.kernel,
+                                                    crossfade=config.crossfade)
                     frames = _resize(result.frames, config.width)
                     name = cinemagraph_stem(i, kind, seed)
                     with timed(context, "encode", timings):

@@ -4,13 +4,15 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_MAX_DEPTH, DEFAULT_NUM_LAYERS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore
 
 
 class LdiConfig(dg.Config):
-    num_layers: int = Field(default=2, ge=1, le=8, description="Depth layers (fixed count, not data-dependent).")
-    max_depth: float = Field(default=100.0, gt=1.0, description="Far clip, in units of the nearest depth.")
+    num_layers: int = Field(default=DEFAULT_NUM_LAYERS, ge=1, le=8,
+                            description="Depth layers (fixed count, not data-dependent).")
+    max_depth: float = Field(default=DEFAULT_MAX_DEPTH, gt=1.0, description="Far clip, in units of the nearest depth.")
     write_ply: bool = Field(default=True, description="Also save each point cloud as PLY (open3d).")
 
 

@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.assets._common import ALL, GROUP_GENERATION, LOSS_CHECK, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_NUM_PROMPTS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -11,7 +12,8 @@ ADAPTER_ASSET = "prompt_lora"
 
 
 class PromptConfig(dg.Config):
-    num_prompts: int = Field(default=2, ge=1, le=64, description="Prompts to generate for the partition.")
+    num_prompts: int = Field(default=DEFAULT_NUM_PROMPTS, ge=1, le=64,
+                             description="Prompts to generate for the partition.")
     seed: int = Field(default=0, description="Sampling seed: the same seed gives the same prompts.")
     max_new_tokens: int | None = Field(default=None, description="Tokens to sample; None = the profile's default.")
     alert_keywords: list[str] = Field(default_factory=list, description="Extra keywords, e.g. from an alert.")

@@ -7,17 +7,21 @@ Environment settings of the default resources (all optional):
 - ``CINEMA_DAG_TORCH_THREADS`` sets ``device.threads`` (unset: ``0``, torch's own default);
 - ``CINEMA_DAG_ALLOW_DOWNLOAD=1`` turns ``models.allow_download`` on (anything else: off);
 - ``CINEMA_DAG_HOME`` sets ``store.root`` to ``$CINEMA_DAG_HOME/artefacts`` and ``models.cache_dir``
-  to ``$CINEMA_DAG_HOME/models`` (unset: ``data``).
+  to ``$CINEMA_DAG_HOME/models`` (unset: ``data``);
+- alerts: the folder sensor watches ``$CINEMA_DAG_ALERT_INBOX`` (unset: ``<home>/alerts/inbox``), the
+  feed sensor polls ``$CINEMA_DAG_ALERT_FEEDS`` (space-separated URLs); the MOIS API key
+  ``$CINEMA_DAG_MOIS_API_KEY`` is read at each poll, never stored in config.
 
 The first three reach the resources as :class:`dagster.EnvVar`: Dagster reads them when a run
 starts (a changed value needs no code reload) and shows the variable's name, not its value, in the
 UI. An EnvVar whose variable is unset fails the run — Dagster has no default for it
 (dagster-io/dagster#16232) — so a variable that is not set at load leaves the field's plain default.
-The last two are read when the definitions load: an EnvVar can fill only a ``str`` or ``int`` field
-(pydantic rejects it for the ``bool`` ``allow_download``), and it replaces a whole value, while
-``CINEMA_DAG_HOME`` is the base of two paths. The weights folders ``CINEMA_DAG_WEIGHTS_<COMPONENT>``
-are read by the core registry (:mod:`cinema_dag.models.registry`) when a model loads, so they work
-outside Dagster too.
+``CINEMA_DAG_ALLOW_DOWNLOAD``, ``CINEMA_DAG_HOME`` and the two alert settings are read when the
+definitions load: an EnvVar can fill only a ``str`` or ``int`` field (pydantic rejects it for the
+``bool`` ``allow_download`` and the list of feeds), and it replaces a whole value, while
+``CINEMA_DAG_HOME`` is the base of several paths (and the inbox's default). The weights folders
+``CINEMA_DAG_WEIGHTS_<COMPONENT>`` are read by the core registry (:mod:`cinema_dag.models.registry`)
+when a model loads, so they work outside Dagster too.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ from typing import Any
 
 import dagster as dg
 
+from cinema_dag.resources.alerts import AlertSources
 from cinema_dag.resources.device import TorchDevice
 from cinema_dag.resources.registry import ModelRegistry
 from cinema_dag.resources.store import ArtefactStore
 
-__all__ = ["ArtefactStore", "ModelRegistry", "TorchDevice", "default_resources", "defs"]
+__all__ = ["AlertSources", "ArtefactStore", "ModelRegistry", "TorchDevice", "default_resources", "defs"]
 
 HOME_ENV_VAR = "CINEMA_DAG_HOME"
 DEFAULT_HOME = "data"
@@ -50,6 +55,10 @@ def default_resources(home: str | None = None) -> dict[str, dg.ConfigurableResou
             cache_dir=os.path.join(home, "models"),
             allow_download=os.environ.get(ALLOW_DOWNLOAD_ENV_VAR, "") == "1",
             **_set_in_environment(profile=dg.EnvVar("CINEMA_DAG_PROFILE")),
+        ),
+        "alert_sources": AlertSources(
+            inbox=os.environ.get("CINEMA_DAG_ALERT_INBOX", os.path.join(home, "alerts", "inbox")),
+            feed_urls=os.environ.get("CINEMA_DAG_ALERT_FEEDS", "").split(),
         ),
         "device": TorchDevice(
             **_set_in_environment(
