@@ -7,7 +7,8 @@ Nothing here lists definitions by name, so a module added to ``cinema_dag/assets
   ``pyproject.toml``): :func:`dagster.load_from_defs_folder` imports every module in it and collects
   its assets and asset checks;
 - ``cinema_dag/automation/`` is scanned for jobs, schedules and sensors;
-- :data:`cinema_dag.resources.defs` holds the resources.
+- :data:`cinema_dag.resources.defs` holds the resources;
+- :func:`cinema_dag.automation.executors.default_executor` is the default executor.
 
 Loading this module imports no torch, transformers, diffusers, scrapy or open3d: assets import
 the core inside their bodies, so the UI, ``dg check defs`` and ``dagster definitions validate``
@@ -20,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 
 from cinema_dag import automation, resources
+from cinema_dag.automation.executors import default_executor
 
 
 @dg.definitions
@@ -28,6 +30,7 @@ def defs() -> dg.Definitions:
         dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
         _automation_definitions(),
         resources.defs(),
+        dg.Definitions(executor=default_executor()),
     )
 
 

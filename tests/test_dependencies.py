@@ -19,6 +19,11 @@ NEEDED_WITHOUT_IMPORT = {
     "defusedxml": "parses external alert XML safely (cinema_dag/alerts, issue #10)",
     "s3fs": "fsspec's implementation of s3:// artefact-store roots (loaded by protocol name)",
     "elementpath": "xmlschema's XPath engine (CAP schema validation), pinned together with xmlschema",
+    "dagster-postgres": "the production instance's storage (deploy/dagster.yaml names its classes)",
+    "psycopg2-binary": "the PostgreSQL driver dagster-postgres connects with",
+    "celery": "the workers of dagster-celery's executor (automation/executors.py)",
+    "kombu": "celery's messaging, pinned with it",
+    "redis": "the Redis broker client of the Celery executor",
 }
 
 

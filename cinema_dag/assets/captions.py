@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_TRAINING, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_COLLECTION, OWNERS, timed, timing_metadata
 from cinema_dag.defaults import DEFAULT_CAPTION_BATCH_SIZE, DEFAULT_CAPTION_MAX_NEW_TOKENS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
@@ -20,13 +20,14 @@ class CaptionConfig(dg.Config):
     partitions_def=disaster_types,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["scraped_images"],
-    group_name=GROUP_TRAINING,
+    group_name=GROUP_COLLECTION, owners=OWNERS[GROUP_COLLECTION], code_version="1",
     kinds={"pytorch", "transformers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, store: ArtefactStore,
                    models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
-    """One row per kept photo: image path, caption, disaster type, source page, image URL, licence."""
+    """BLIP captions of the kept scraped photos, a dataset per disaster type: one row per photo
+    with its image path, caption, disaster type, source page, image URL and licence."""
     from cinema_dag.artefacts import CAPTIONS_DIR, read_images_from_paths
     from cinema_dag.scraping.layout import MANIFEST_FILE
     from cinema_dag.scraping.manifest import read_manifest

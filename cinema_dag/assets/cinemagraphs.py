@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_ANIMATION, OWNERS, timed, timing_metadata
 from cinema_dag.defaults import DEFAULT_CRF, DEFAULT_CROSSFADE, DEFAULT_FPS, DEFAULT_KERNEL, DEFAULT_NUM_FRAMES
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, TorchDevice
@@ -47,9 +47,9 @@ def _camera_kind(name: str, disaster: str) -> str:
 @dg.asset(
     partitions_def=disaster_types,
     deps=["depth_ldis", "flow_fields"],
-    group_name=GROUP_ENGINE,
+    group_name=GROUP_ANIMATION, owners=OWNERS[GROUP_ANIMATION], code_version="1",
     kinds={"pytorch", "video"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, store: ArtefactStore,
                  device: TorchDevice) -> dg.MaterializeResult:
@@ -111,6 +111,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
         "library": dg.MetadataValue.json(library),
         "preview": dg.MetadataValue.md(gif_markdown(preview, fps=config.fps) if preview is not None else ""),
         "path": dg.MetadataValue.path(store.uri("cinemagraphs", key)),
+        "video": dg.MetadataValue.path(store.uri("cinemagraphs", key, f"{library[0]['name']}.mp4") if library else ""),
         **timing_metadata(timings),
     })
 

@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.assets._common import GROUP_ANIMATION, OWNERS, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore
 
@@ -22,11 +22,12 @@ class FlowConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=["motion_masks", "depth_ldis", "disaster_images"],
-    group_name=GROUP_ENGINE,
+    group_name=GROUP_ANIMATION, owners=OWNERS[GROUP_ANIMATION], code_version="1",
     kinds={"numpy"},
 )
 def flow_fields(context: dg.AssetExecutionContext, config: FlowConfig, store: ArtefactStore) -> dg.MaterializeResult:
-    """Per image ``flow_NNN.npy`` (float32 H×W×2): water flows down-slope, fire and smoke rise …"""
+    """Eulerian motion fields, the pixel velocities the animation integrates: per image
+    ``flow_NNN.npy`` (float32 H×W×2) inside the motion mask — water flows down-slope, fire and smoke rise …"""
     from cinema_dag.artefacts import FLOW, IMAGES_FILE, read_json, read_ldi, read_masks, write_arrays
     from cinema_dag.cinemagraph import motion_field
     from cinema_dag.previews import flow_to_color, png_markdown

@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_GENERATION, OWNERS, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -28,9 +28,9 @@ class ImageConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=["generated_prompts"],
-    group_name=GROUP_GENERATION,
+    group_name=GROUP_GENERATION, owners=OWNERS[GROUP_GENERATION], code_version="1",
     kinds={"pytorch", "diffusers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def disaster_images(context: dg.AssetExecutionContext, config: ImageConfig, store: ArtefactStore,
                     models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:

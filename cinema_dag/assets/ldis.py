@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.assets._common import GROUP_ANIMATION, OWNERS, timed, timing_metadata
 from cinema_dag.defaults import DEFAULT_MAX_DEPTH, DEFAULT_NUM_LAYERS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore
@@ -19,11 +19,12 @@ class LdiConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=["disaster_images", "depth_maps"],
-    group_name=GROUP_ENGINE,
+    group_name=GROUP_ANIMATION, owners=OWNERS[GROUP_ANIMATION], code_version="1",
     kinds={"numpy", "open3d"},
 )
 def depth_ldis(context: dg.AssetExecutionContext, config: LdiConfig, store: ArtefactStore) -> dg.MaterializeResult:
-    """Per image ``ldi_NNN.npz`` (colours, depths, alphas, labels, focal) and ``points_NNN.ply``."""
+    """Layered depth images, so the camera can move through the scene in 3D: per image ``ldi_NNN.npz``
+    (colours, depths, alphas, labels, focal) and the point cloud ``points_NNN.ply``."""
     import numpy as np
 
     from cinema_dag.artefacts import DISPARITY, POINTS, read_arrays, read_images, write_ldis

@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_GENERATION, OWNERS, timed, timing_metadata
 from cinema_dag.defaults import DEFAULT_BOX_THRESHOLD, DEFAULT_TEXT_THRESHOLD
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
@@ -19,9 +19,9 @@ class MaskConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=["disaster_images"],
-    group_name=GROUP_GENERATION,
+    group_name=GROUP_GENERATION, owners=OWNERS[GROUP_GENERATION], code_version="1",
     kinds={"pytorch", "transformers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: ArtefactStore,
                  models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:

@@ -5,7 +5,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_TRAINING, timed, timing_metadata
+from cinema_dag.assets._common import GROUP_COLLECTION, OWNERS, timed, timing_metadata
 from cinema_dag.defaults import DEFAULT_BLUR_THRESHOLD, DEFAULT_HASH_DISTANCE, DEFAULT_MAX_IMAGES, DEFAULT_MIN_SIZE
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
@@ -69,7 +69,7 @@ def _text_detector(context: dg.AssetExecutionContext, config: ScrapeConfig):
 @dg.asset(
     partitions_def=disaster_types,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP_TRAINING,
+    group_name=GROUP_COLLECTION, owners=OWNERS[GROUP_COLLECTION], code_version="1",
     kinds={"scrapy"},
     retry_policy=dg.RetryPolicy(max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL),
 )

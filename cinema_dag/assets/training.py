@@ -6,7 +6,16 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag import defaults
-from cinema_dag.assets._common import ALL, GROUP_TRAINING, LOSS_CHECK, timed, timing_metadata
+from cinema_dag.assets._common import (
+    ALL,
+    GPU_OP_TAGS,
+    GPU_POOL,
+    GROUP_TRAINING,
+    LOSS_CHECK,
+    OWNERS,
+    timed,
+    timing_metadata,
+)
 from cinema_dag.disasters import DISASTER_KEYS
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -19,7 +28,8 @@ class CorpusConfig(dg.Config):
         description="Also add the hand-written template examples, so every type is covered before scraping.")
 
 
-@dg.asset(deps=["image_captions"], group_name=GROUP_TRAINING, kinds={"huggingface"})
+@dg.asset(deps=["image_captions"], group_name=GROUP_TRAINING, owners=OWNERS[GROUP_TRAINING], code_version="1",
+          kinds={"huggingface"})
 def prompt_corpus(context: dg.AssetExecutionContext, config: CorpusConfig,
                   store: ArtefactStore) -> dg.MaterializeResult:
     """Instruction examples in the paper's metadata template from every captioned type, with a held-out split."""
@@ -65,9 +75,9 @@ class LoraConfig(dg.Config):
 
 @dg.asset(
     deps=["prompt_corpus"],
-    group_name=GROUP_TRAINING,
+    group_name=GROUP_TRAINING, owners=OWNERS[GROUP_TRAINING], code_version="1",
     kinds={"pytorch", "peft"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
     check_specs=[dg.AssetCheckSpec(LOSS_CHECK, asset="prompt_lora", blocking=True,
                                    description="Held-out loss with the adapter is below the base model's.")],
 )

@@ -86,7 +86,8 @@ def assert_whole(storage: ArtefactStorage, asset: str, partition: str) -> str:
 
 
 def make_upstream(root: Path, images: int = 2, size: int = 32) -> None:
-    """motion_masks and depth_ldis of ``flood``, written through the store by the real core code."""
+    """disaster_images' record, motion_masks and depth_ldis of ``flood``, written through the store by the real
+    core code (flow_fields reads the image records for a user's labelme hints)."""
     from cinema_dag.cinemagraph import build_ldi, disparity_to_depth
 
     rng = np.random.default_rng(0)
@@ -94,6 +95,10 @@ def make_upstream(root: Path, images: int = 2, size: int = 32) -> None:
     masks = [np.zeros((size, size), bool) for _ in range(images)]
     for mask in masks:
         mask[size // 2:, :] = True  # the lower half is water
+    with storage.stage("disaster_images", "flood") as out:
+        artefacts.write_json(
+            out, artefacts.IMAGES_FILE, {"settings": {}, "images": [{"index": i} for i in range(images)]}
+        )
     with storage.stage("motion_masks", "flood") as out:
         artefacts.write_masks(out, masks)
     ldis = [build_ldi(rng.integers(0, 256, (size, size, 3), dtype=np.uint8),
