@@ -96,7 +96,9 @@ def stages(instance, record, dropped: float, video: Path) -> dict[str, float]:
     created = record.create_timestamp.timestamp()
     t = dg.DagsterEventType
     materialization = next(e for e in events if e.dagster_event_type == t.ASSET_MATERIALIZATION)
-    metadata = {k: v.value for k, v in materialization.dagster_event.event_specific_data.materialization.metadata.items()}
+    metadata = {
+        k: v.value for k, v in materialization.dagster_event.event_specific_data.materialization.metadata.items()
+    }
     out = {
         "sensor tick (drop → run created)": created - dropped,
         "launch (run created → RUN_START)": first[t.RUN_START] - created,
@@ -158,10 +160,13 @@ def compare_in_process(threads: int) -> None:
             return time.perf_counter() - start
 
         timed_run([alerts.alert_cinemagraphs], alert_config(0, True))  # builds the tiny models (not timed)
-        rows = {"per-type chain, 7 steps (no caption/speech)": timed_run(chain, chain_config),
-                "alert asset, 1 step, no caption/speech": timed_run([alerts.alert_cinemagraphs], alert_config(1, False)),
-                "alert asset, 1 step, caption + speech + CAP out": timed_run([alerts.alert_cinemagraphs],
-                                                                            alert_config(2, True))}
+        rows = {
+            "per-type chain, 7 steps (no caption/speech)": timed_run(chain, chain_config),
+            "alert asset, 1 step, no caption/speech": timed_run([alerts.alert_cinemagraphs], alert_config(1, False)),
+            "alert asset, 1 step, caption + speech + CAP out": timed_run(
+                [alerts.alert_cinemagraphs], alert_config(2, True)
+            ),
+        }
     print(f"in-process comparison (one run each, OMP_NUM_THREADS={threads}, load average "
           f"{os.getloadavg()[0]:.2f}):")
     for name, seconds in rows.items():

@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from cinema_dag.text.lora import apply_lora, make_optimizer, train_step  # noqa: E402
+from cinema_dag.text.lora import apply_lora, make_optimizer, train_step
 
 REFERENCE = {"device": "H200", "tokens_per_s": 13_200.0, "peak_gib": 24.1, "what": "plain peft, bf16, r=8 q/v, 4 x 512"}
 

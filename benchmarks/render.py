@@ -102,7 +102,8 @@ def make_scene(height: int, width: int, dense: bool) -> tuple[LayeredDepthImage,
         depths = np.stack([depth, depth * 1.5])
         alphas = np.ones((2, height, width), bool)
         ldi = LayeredDepthImage(
-            colors=colors, depths=depths, alphas=alphas, labels=np.zeros((height, width), np.int8), focal=max(height, width)
+            colors=colors, depths=depths, alphas=alphas, labels=np.zeros((height, width), np.int8),
+            focal=max(height, width),
         )
     else:
         ldi = build_ldi(image, depth)
@@ -122,7 +123,15 @@ def sync(device: str) -> None:
 
 
 def run_one(
-    height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool, repeats: int, mode: str = "after"
+    height: int,
+    width: int,
+    camera: str,
+    kind: str,
+    device: str,
+    frames: int,
+    encode: bool,
+    repeats: int,
+    mode: str = "after",
 ) -> dict:
     """One configuration, in this process: a cold run, then ``repeats`` warm runs (median kept)."""
     from cinema_dag.cinemagraph.quality import sharpness_jump, sharpness_series, stutter_ratio
@@ -233,7 +242,9 @@ def main() -> None:
     parser.add_argument("--threads", default=_THREADS, help="OMP_NUM_THREADS (default: the environment's, else 1)")
     parser.add_argument("--devices", default="cpu,cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--no-encode", action="store_true")
-    parser.add_argument("--modes", default="before,after", help="before (the --before-ref renderer) and/or after (this tree)")
+    parser.add_argument(
+        "--modes", default="before,after", help="before (the --before-ref renderer) and/or after (this tree)"
+    )
     parser.add_argument("--before-ref", default="c14add8", help="git commit whose renderer is 'before'")
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per configuration (median kept)")
     parser.add_argument("--one", nargs=6, metavar=("H", "W", "CAMERA", "LDI", "DEVICE", "MODE"), help=argparse.SUPPRESS)
@@ -246,7 +257,8 @@ def main() -> None:
         return
 
     print(
-        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} "
         f"torch.get_num_threads()={torch.get_num_threads()} torch={torch.__version__} "
         f"cpu_count={os.cpu_count()} cuda={torch.cuda.is_available()}"
     )
@@ -259,7 +271,9 @@ def main() -> None:
     if "before" in args.modes.split(","):
         snapshot = tempfile.mkdtemp(prefix="render_before_")
         repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-        archive = subprocess.run(["git", "-C", repo, "archive", args.before_ref, "cinema_dag"], capture_output=True, check=True)
+        archive = subprocess.run(
+            ["git", "-C", repo, "archive", args.before_ref, "cinema_dag"], capture_output=True, check=True
+        )
         subprocess.run(["tar", "-x", "-C", snapshot], input=archive.stdout, check=True)
         print(f"before = cinema_dag of {args.before_ref} (extracted to {snapshot}); after = this tree")
     print(header, flush=True)
@@ -270,9 +284,18 @@ def main() -> None:
                 for camera, mode in [(c, m) for c in args.cameras.split(",") for m in args.modes.split(",")]:
                     if mode not in ("before", "after"):
                         raise SystemExit(f"--modes: expected before and/or after, got {mode!r}")
-                    cmd = [sys.executable, os.path.abspath(__file__), "--threads", args.threads, "--frames", str(args.frames)]
+                    cmd = [
+                        sys.executable,
+                        os.path.abspath(__file__),
+                        "--threads",
+                        args.threads,
+                        "--frames",
+                        str(args.frames),
+                    ]
                     cmd += ["--repeats", str(args.repeats)]
-                    cmd += ["--one", str(h), str(w), camera, kind, device, mode] + (["--no-encode"] if args.no_encode else [])
+                    cmd += ["--one", str(h), str(w), camera, kind, device, mode] + (
+                        ["--no-encode"] if args.no_encode else []
+                    )
                     env = os.environ.copy()
                     if mode == "before":
                         env["RENDER_BENCH_CODE"] = snapshot
@@ -286,7 +309,8 @@ def main() -> None:
                     print(
                         f"{device:6} {r['size']:>9} {camera:7} {kind:6} {mode:6} {r['points']:>9} {r['moving']:>8} "
                         f"{r['prepare_s']:7.3f} {r['render_s']:8.3f} {r['cold_s']:7.3f} "
-                        f"{r['bare_s']:7.3f} {r['ratio']:6.1f} {r['ratio_done']:6.1f} {r['s_min']:6.3f} {r['s_jump']:6.3f} "
+                        f"{r['bare_s']:7.3f} {r['ratio']:6.1f} {r['ratio_done']:6.1f} "
+                        f"{r['s_min']:6.3f} {r['s_jump']:6.3f} "
                         f"{r['stutter']:7.2f} {mp4:>6} {r['rss_peak_mib']:8.0f} {gpu:>8} {r['holes_max']:7.4f}",
                         flush=True,
                     )
@@ -294,7 +318,9 @@ def main() -> None:
         "render = set-up (integration) + all frames, median of the warm runs; cold = the first run in a fresh "
         "process (page faults); bare = 2 full point sets per frame, reset + scatter_reduce on precomputed keys "
         "(best of 3); ratio = render / bare; ratio* = render / bare splats actually done; Mpts/s = 2 x points x "
-        "frames / render s; S min / S jump / stutter: the moving region's sharpness S(t) relative to the picture, its largest frame-to-frame change (wrap included) and the largest step over the median step (moving camera: indicative only); RSS = peak of the whole process (imports, scene, all runs)."
+        "frames / render s; S min / S jump / stutter: the moving region's sharpness S(t) relative to the "
+        "picture, its largest frame-to-frame change (wrap included) and the largest step over the median step "
+        "(moving camera: indicative only); RSS = peak of the whole process (imports, scene, all runs)."
     )
 
 

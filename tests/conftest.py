@@ -10,7 +10,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +55,7 @@ def s3_endpoint(tmp_path_factory):
     import urllib.request
 
     pytest.importorskip("moto.server", reason="moto (dev dependency) is not installed")
-    log = open(tmp_path_factory.mktemp("moto") / "moto_server.log", "wb")
+    log = open(tmp_path_factory.mktemp("moto") / "moto_server.log", "wb")  # noqa: SIM115 - closed in the finally
     for _attempt in range(5):
         with socket.socket() as sock:  # a free port; the server binds it a moment later
             sock.bind(("127.0.0.1", 0))

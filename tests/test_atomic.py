@@ -36,10 +36,9 @@ def test_writes_whole_file_with_umask_permissions(tmp_path):
 
 def test_failure_keeps_the_previous_version_and_leaves_nothing(tmp_path):
     path = atomic_write_bytes(tmp_path / "x.txt", b"old")
-    with pytest.raises(RuntimeError):
-        with atomic_open(path, "w") as handle:
-            handle.write("half")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic_open(path, "w") as handle:
+        handle.write("half")
+        raise RuntimeError("killed")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["x.txt"]
 
 
@@ -52,19 +51,17 @@ def test_temp_name_keeps_the_suffix_for_format_sniffing_writers(tmp_path):
 
 
 def test_a_writer_that_wrote_nothing_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="created nothing"):
-        with atomic_path(tmp_path / "p.png"):
-            pass
+    with pytest.raises(FileNotFoundError, match="created nothing"), atomic_path(tmp_path / "p.png"):
+        pass
     assert not (tmp_path / "p.png").exists()
 
 
 def test_dir_replaces_whole_or_not_at_all(tmp_path):
     with atomic_dir(tmp_path / "d") as folder:
         (folder / "old").write_text("1")
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_dir(tmp_path / "d") as folder:
-            (folder / "new").write_text("2")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_dir(tmp_path / "d") as folder:
+        (folder / "new").write_text("2")
+        raise KeyboardInterrupt
     assert os.listdir(tmp_path / "d") == ["old"] and os.listdir(tmp_path) == ["d"]
     with atomic_dir(tmp_path / "d") as folder:
         (folder / "new").write_text("2")

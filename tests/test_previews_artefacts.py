@@ -54,7 +54,7 @@ def test_masks_and_arrays_round_trip_losslessly(tmp_path):
 
 def test_corrupt_upstream_image_is_a_clear_error(tmp_path):
     (tmp_path / "image_000.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
-    with pytest.raises(ValueError, match="cannot decode .*image_000.png"):
+    with pytest.raises(ValueError, match=r"cannot decode .*image_000\.png"):
         artefacts.read_images(tmp_path)
 
 

@@ -62,10 +62,9 @@ def test_stage_publishes_files_and_manifest_last(storage):
 
 
 def test_interrupted_stage_publishes_nothing(storage):
-    with pytest.raises(RuntimeError, match="killed"):
-        with storage.stage("disaster_images", "flood") as out:
-            (out / "image_000.png").write_bytes(b"half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError, match="killed"), storage.stage("disaster_images", "flood") as out:
+        (out / "image_000.png").write_bytes(b"half")
+        raise RuntimeError("killed mid-write")
     assert not storage.is_complete("disaster_images", "flood")
     assert storage.partitions("disaster_images") == []
     with pytest.raises(MissingArtefactError):
@@ -75,10 +74,9 @@ def test_interrupted_stage_publishes_nothing(storage):
 def test_interrupted_rewrite_keeps_previous_version_and_a_rerun_replaces_it_whole(storage):
     with storage.stage("motion_masks", "wildfire") as out:
         (out / "mask_000.png").write_bytes(b"v1")
-    with pytest.raises(KeyboardInterrupt):
-        with storage.stage("motion_masks", "wildfire") as out:
-            (out / "mask_000.png").write_bytes(b"v2-partial")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), storage.stage("motion_masks", "wildfire") as out:
+        (out / "mask_000.png").write_bytes(b"v2-partial")
+        raise KeyboardInterrupt
     assert files_of(storage, "motion_masks", "wildfire") == {"mask_000.png": b"v1"}
     with storage.stage("motion_masks", "wildfire") as out:
         (out / "mask_001.png").write_bytes(b"v3")
@@ -88,10 +86,12 @@ def test_interrupted_rewrite_keeps_previous_version_and_a_rerun_replaces_it_whol
 def test_a_full_disk_fails_clearly_and_keeps_the_previous_version(storage):
     with storage.stage("cinemagraphs", "flood") as out:
         (out / "v.mp4").write_bytes(b"v1")
-    with pytest.raises(StorageFullError, match=r"No space left.*'cinemagraphs'.*'flood'.*previous version") as info:
-        with storage.stage("cinemagraphs", "flood") as out:
-            (out / "v.mp4").write_bytes(b"v2")
-            raise OSError(errno.ENOSPC, "No space left on device")
+    with (
+        pytest.raises(StorageFullError, match=r"No space left.*'cinemagraphs'.*'flood'.*previous version") as info,
+        storage.stage("cinemagraphs", "flood") as out,
+    ):
+        (out / "v.mp4").write_bytes(b"v2")
+        raise OSError(errno.ENOSPC, "No space left on device")
     assert info.value.errno == errno.ENOSPC
     assert files_of(storage, "cinemagraphs", "flood") == {"v.mp4": b"v1"}
 
@@ -149,9 +149,8 @@ def test_local_writer_killed_between_its_two_renames_gets_the_previous_version_b
     final = storage.dir("depth_ldis", "flood")
     os.rename(final, final.with_name(".flood.999999.0123abcd.old"))  # retired, then killed
     assert not storage.is_complete("depth_ldis", "flood")  # absent, never half
-    with pytest.raises(RuntimeError):
-        with storage.stage("depth_ldis", "flood"):
-            raise RuntimeError("the next writer fails too")
+    with pytest.raises(RuntimeError), storage.stage("depth_ldis", "flood"):
+        raise RuntimeError("the next writer fails too")
     assert files_of(storage, "depth_ldis", "flood") == {"ldi_000.npz": b"v1"} and hidden(tmp_path) == []
 
 
@@ -169,9 +168,11 @@ def test_local_writers_of_one_partition_take_turns(tmp_path):
     thread.start()
     assert inside.wait(10)
     impatient = LocalArtefactStorage(tmp_path, lock_timeout_s=0.3)
-    with pytest.raises(PartitionLockedError, match=r"'cinemagraphs'.*'flood'"):
-        with impatient.stage("cinemagraphs", "flood"):
-            pass
+    with (
+        pytest.raises(PartitionLockedError, match=r"'cinemagraphs'.*'flood'"),
+        impatient.stage("cinemagraphs", "flood"),
+    ):
+        pass
     with impatient.stage("cinemagraphs", "drought") as out:  # other partitions are not held up
         (out / "a").write_text("other")
     release.set()

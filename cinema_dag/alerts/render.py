@@ -191,7 +191,7 @@ def render_alert_video(
         loop_seconds = settings.num_frames / settings.fps
         loops = max(1, math.ceil((speech_seconds + 0.25) / loop_seconds))
     with _timed(timings, "encode"):
-        encode = {"fps": settings.fps, "crf": settings.crf, "preset": settings.preset}
+        encode: dict[str, Any] = {"fps": settings.fps, "crf": settings.crf, "preset": settings.preset}
         if settings.speech:  # one loop encoded, repeated by stream copy while the speech is added
             silent = write_mp4(frames, out_dir / "video_silent.mp4", **encode)
             mux_audio(silent, out_dir / SPEECH_NAME, video, loops=loops)

@@ -79,7 +79,9 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [
+        (k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
     return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
 
 
@@ -185,7 +187,8 @@ class FolderSource:
             raise SourceError(f"alert folder {str(self.folder)!r} does not exist")
         known: dict[str, str] = dict(state.get("files", {}))
         now = time.time()
-        present, deliveries = {}, []
+        present = {}
+        deliveries: list[Delivery] = []
         for path in sorted(self.folder.iterdir()):
             if path.name.startswith(".") or path.suffix.lower() not in ALERT_SUFFIXES or not path.is_file():
                 continue
@@ -227,7 +230,9 @@ class HttpSource:
         return f"HttpSource({redact(self.url)!r}, allowed_hosts={self.allowed_hosts!r})"
 
     def _get(self, url: str, **conditional) -> FetchResult:
-        return fetch(url, allowed_hosts=self.allowed_hosts, max_bytes=self.max_bytes, timeout=self.timeout, **conditional)
+        return fetch(
+            url, allowed_hosts=self.allowed_hosts, max_bytes=self.max_bytes, timeout=self.timeout, **conditional
+        )
 
     def poll(self, state: dict[str, Any]) -> tuple[list[Delivery], dict[str, Any]]:
         result = self._get(self.url, etag=state.get("etag"), last_modified=state.get("last_modified"))
@@ -242,7 +247,8 @@ class HttpSource:
         if document.kind != "feed":
             return [Delivery(redact(self.url), result.data)], new_state
         seen = set(state.get("entries", []))
-        deliveries, fetched = [], []
+        deliveries: list[Delivery] = []
+        fetched = []
         for entry in document.entries:
             if entry.id in seen:
                 fetched.append(entry.id)

@@ -148,6 +148,7 @@ def _decide(alert: Alert, state: WatchState) -> tuple[AlertEvent, RenderRequest 
         state.remember(ident, msg_type=alert.msg_type, type=kind)
         action = "unclassified" if kind is None and alert.msg_type not in ("Ack", "Error") else "ignored"
         return AlertEvent(action, src, refusal, ident, kind), None
+    assert kind is not None  # assess() refuses an alert it could not classify
     fingerprint = keyword_fingerprint(kind, classification.keywords)
     if alert.msg_type == "Update":
         for ref in alert.references:
@@ -165,7 +166,9 @@ def _decide(alert: Alert, state: WatchState) -> tuple[AlertEvent, RenderRequest 
     return AlertEvent("render", src, request.reason, ident, kind), request
 
 
-def process_deliveries(deliveries: Iterable[Delivery], state: WatchState) -> tuple[list[RenderRequest], list[AlertEvent]]:
+def process_deliveries(
+    deliveries: Iterable[Delivery], state: WatchState
+) -> tuple[list[RenderRequest], list[AlertEvent]]:
     """Parse every delivery and decide each alert in it (updates ``state`` in place)."""
     requests: list[RenderRequest] = []
     events: list[AlertEvent] = []

@@ -30,9 +30,9 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
     with its image path, caption, disaster type, source page, image URL and licence."""
     from cinema_dag.artefacts import CAPTIONS_DIR, read_images_from_paths
     from cinema_dag.scraping.layout import MANIFEST_FILE
+    from cinema_dag.scraping.manifest import read_manifest
     from cinema_dag.text.corpus import CaptionRow, build_captions_dataset, save_captions_dataset
     from cinema_dag.vision.caption import caption_images
-    from cinema_dag.scraping.manifest import read_manifest
 
     timings: dict[str, float] = {}
     captioner = None
@@ -55,7 +55,7 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
         rows = [CaptionRow(image_path=str(store.uri("scraped_images", key, row.path)), caption=caption,
                            disaster_type=key, source_page=row.page_url or "", image_url=row.image_url or "",
                            licence=row.licence or "")
-                for row, caption in zip(kept, captions)]
+                for row, caption in zip(kept, captions, strict=True)]
         with store.stage("image_captions", key, {"rows": len(rows)}) as out:
             save_captions_dataset(build_captions_dataset(rows), out / CAPTIONS_DIR)
         counts[key] = len(rows)

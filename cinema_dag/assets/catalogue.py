@@ -21,7 +21,7 @@ def _model_ids(context: dg.AssetExecutionContext, partition: str) -> dict[str, s
         value = records[0].asset_materialization.metadata.get(field) if records else None
         text = str(value.value) if value is not None else "unknown"
         parts = [p.strip() for p in text.split("+")] if len(components) > 1 else [text]
-        for component, model in zip(components, parts + ["unknown"] * len(components)):
+        for component, model in zip(components, parts + ["unknown"] * len(components), strict=False):
             ids[component] = model
     return ids
 

@@ -57,7 +57,12 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
     a looping ``.gif`` and a poster ``.png`` each, and ``library.json`` listing them."""
     from cinema_dag.artefacts import FLOW, LIBRARY_FILE, cinemagraph_stem, read_arrays, read_ldi, write_json
     from cinema_dag.cinemagraph import (
-        camera_path, loop_seam_ratio, render_cinemagraph, write_gif, write_mp4, write_poster,
+        camera_path,
+        loop_seam_ratio,
+        render_cinemagraph,
+        write_gif,
+        write_mp4,
+        write_poster,
     )
     from cinema_dag.previews import gif_markdown
 
@@ -87,7 +92,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                         write_poster(frames[0], out / f"{name}.png")
                     seam = float(loop_seam_ratio(frames))
                     library.append({"name": name, "image": i, "camera": kind, "seed": seed,
-                                    "frames": int(len(frames)), "fps": config.fps,
+                                    "frames": len(frames), "fps": config.fps,
                                     "size": [int(frames.shape[2]), int(frames.shape[1])],
                                     "loop_seam_ratio": seam,
                                     "render_seconds": round(float(result.stats["render_s"]), 4),

@@ -43,7 +43,7 @@ def flow_fields(context: dg.AssetExecutionContext, config: FlowConfig, store: Ar
     with timed(context, "motion fields", timings, f"{len(masks)} images"):
         flows = [motion_field(key, mask, depth, arrows=user_arrows.get(i) or config.arrows or None, speed=config.speed,
                               seed=config.seed)
-                 for i, (mask, depth) in enumerate(zip(masks, depths))]
+                 for i, (mask, depth) in enumerate(zip(masks, depths, strict=True))]
     with store.stage("flow_fields", key, {"seed": config.seed, "user_arrows": bool(config.arrows)}) as out:
         write_arrays(out, flows, FLOW)
     speeds = [float(abs(f).max()) for f in flows]

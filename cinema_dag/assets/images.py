@@ -14,7 +14,9 @@ class ImageConfig(dg.Config):
     width: int | None = Field(default=None, description="Pixels, divisible by 8; None = the profile's default.")
     num_inference_steps: int | None = Field(default=None, description="Denoising steps; None = profile default.")
     guidance_scale: float | None = Field(default=None, description="Classifier-free guidance; None = profile default.")
-    scheduler: str | None = Field(default=None, description="dpm | ddim | euler | euler_a | pndm; None = profile default.")
+    scheduler: str | None = Field(
+        default=None, description="dpm | ddim | euler | euler_a | pndm; None = profile default."
+    )
     seed: int = Field(default=0, description="Image i uses seed + i: the same seed gives the same images.")
     photos_dir: str | None = Field(
         default=None,
@@ -85,10 +87,18 @@ def _photos_from_folder(context: dg.AssetExecutionContext, config: ImageConfig, 
     (:data:`~cinema_dag.artefacts.USER_MASK` files, ``arrows`` in images.json) for motion_masks and flow_fields."""
     from pathlib import Path
 
-    from cinema_dag.artefacts import IMAGES_FILE, USER_MASK, read_images_from_paths, write_images, write_json, write_mask
+    from cinema_dag.artefacts import (
+        IMAGES_FILE,
+        USER_MASK,
+        read_images_from_paths,
+        write_images,
+        write_json,
+        write_mask,
+    )
     from cinema_dag.cinemagraph.labelme import annotation_beside
     from cinema_dag.previews import png_markdown
 
+    assert config.photos_dir is not None  # only called for a photo folder
     folder = Path(config.photos_dir)
     if not folder.is_dir():
         raise dg.Failure(f"photos_dir {str(folder)!r} is not a folder")
@@ -100,7 +110,7 @@ def _photos_from_folder(context: dg.AssetExecutionContext, config: ImageConfig, 
     records = []
     with store.stage("disaster_images", key, {"photos_dir": str(folder)}) as out:
         write_images(out, images)
-        for i, (path, image) in enumerate(zip(paths, images)):
+        for i, (path, image) in enumerate(zip(paths, images, strict=True)):
             try:
                 mask, arrows, source = annotation_beside(path, (image.height, image.width))
             except ValueError as err:

@@ -39,7 +39,7 @@ def depth_ldis(context: dg.AssetExecutionContext, config: LdiConfig, store: Arte
     timings: dict[str, float] = {}
     ldis = []
     with timed(context, "build ldis", timings, f"{len(images)} images, {config.num_layers} layers"):
-        for image, disparity in zip(images, disparities):
+        for image, disparity in zip(images, disparities, strict=True):
             depth = disparity_to_depth(disparity, max_depth=config.max_depth)
             ldis.append(build_ldi(np.asarray(image), depth, num_layers=config.num_layers))
     with store.stage("depth_ldis", key, {"num_layers": config.num_layers}) as out:

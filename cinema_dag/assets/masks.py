@@ -45,7 +45,7 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
     # A user's mask (labelme or mask file beside a folder photo, see disaster_images) overrides LangSAM.
     image_folder = store.require("disaster_images", key)
     user_masks = [read_mask(image_folder, i, USER_MASK) for i in range(len(results))]
-    masks = [r.mask if user is None else user for r, user in zip(results, user_masks)]
+    masks = [r.mask if user is None else user for r, user in zip(results, user_masks, strict=True)]
     overridden = [i for i, user in enumerate(user_masks) if user is not None]
     records = [{"index": i, **r.to_dict(), "user_mask": i in overridden} for i, r in enumerate(results)]
     empty = [i for i, r in enumerate(results) if r.empty and i not in overridden]
@@ -64,7 +64,7 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
         "prompts": ", ".join(phrases),
         "model_ids": f"{models.model_id('grounding')} + {models.model_id('segmenter')}",
         "preview": dg.MetadataValue.md(png_markdown(
-            [overlay_mask(img, m) for img, m in zip(images, masks)])),
+            [overlay_mask(img, m) for img, m in zip(images, masks, strict=True)])),
         "user_masks": len(overridden),
         "path": dg.MetadataValue.path(store.uri("motion_masks", key)),
         **timing_metadata(timings),

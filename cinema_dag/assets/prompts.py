@@ -60,7 +60,7 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
     with store.stage("generated_prompts", key, {"seed": config.seed, "adapter": adapter_version}) as out:
         write_json(out, PROMPTS_FILE, records)
 
-    table = "\n".join(f"| {i} | {r['prompt'][:160]} |" for i, r in enumerate(records))
+    table = "\n".join(f"| {i} | {p.prompt[:160]} |" for i, p in enumerate(prompts))
     return dg.MaterializeResult(metadata={
         "num_prompts": len(records),
         "model_id": models.model_id("llm"),
@@ -68,7 +68,7 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
         "adapter": adapter_version or "none (base model)",
         "used_adapter": adapter_path is not None,
         "prompts": dg.MetadataValue.md("| # | prompt |\n|---|---|\n" + table),
-        "negative_prompt": records[0]["negative_prompt"] if records else "",
+        "negative_prompt": prompts[0].negative_prompt if prompts else "",
         "path": dg.MetadataValue.path(store.uri("generated_prompts", key)),
         **timing_metadata(timings),
     })

@@ -82,8 +82,8 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
     domains are followed.
     """
     from cinema_dag.scraping.layout import MANIFEST_FILE
-    from cinema_dag.scraping.run import scrape
     from cinema_dag.scraping.manifest import write_manifest
+    from cinema_dag.scraping.run import scrape
     from cinema_dag.vision.quality import filter_images
 
     detector = _people_detector(config, models, device)

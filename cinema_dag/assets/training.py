@@ -5,6 +5,7 @@ import time
 import dagster as dg
 from pydantic import Field
 
+from cinema_dag import defaults
 from cinema_dag.assets._common import (
     ALL,
     GPU_OP_TAGS,
@@ -15,7 +16,6 @@ from cinema_dag.assets._common import (
     timed,
     timing_metadata,
 )
-from cinema_dag import defaults
 from cinema_dag.disasters import DISASTER_KEYS
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 

@@ -67,7 +67,6 @@ retraining_celery_job = _variant("retraining_celery_job", RETRAINING_ASSETS, cel
 cinemagraph_k8s_job = _variant("cinemagraph_k8s_job", CINEMAGRAPH_ASSETS, k8s_gpu_executor, K8S_WHERE)
 retraining_k8s_job = _variant("retraining_k8s_job", RETRAINING_ASSETS, k8s_gpu_executor, K8S_WHERE)
 
-EXECUTOR_JOBS = [cinemagraph_celery_job, retraining_celery_job, cinemagraph_k8s_job, retraining_k8s_job]
 
 EXECUTOR_ENV = "CINEMA_DAG_EXECUTOR"
 DEFAULT_EXECUTORS = {"celery": celery_redis_executor, "k8s": k8s_gpu_executor}

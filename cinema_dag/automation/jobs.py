@@ -59,5 +59,3 @@ catalogue_job = dg.define_asset_job(
     "catalogue_job", selection=dg.AssetSelection.assets("video_catalogue"),
     description="Rebuild the catalogue of every library and alert video (lineage rows).",
 )
-
-ALL_JOBS = [cinemagraph_job, retraining_job, alert_job, cinemagraph_library_job, catalogue_job]

@@ -15,6 +15,3 @@ from cinema_dag.automation.jobs import ALL_TYPES_TAGS, retraining_job
 def nightly_retraining(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     night = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return dg.RunRequest(run_key=f"retraining-{night}", tags={**ALL_TYPES_TAGS, "cinema_dag/night": night})
-
-
-ALL_SCHEDULES = [nightly_retraining]

@@ -98,6 +98,3 @@ def alert_feed_sensor(context: dg.SensorEvaluationContext, alert_sources: AlertS
            description="The Korean disaster-message API (key in $CINEMA_DAG_MOIS_API_KEY) → one run per new record.")
 def mois_alert_sensor(context: dg.SensorEvaluationContext, alert_sources: AlertSources) -> dg.SensorResult:
     return evaluate_sources(context, alert_sources.mois_sources())
-
-
-ALL_SENSORS = [alert_folder_sensor, alert_feed_sensor, mois_alert_sensor]

@@ -27,12 +27,11 @@ from .animate import (
     layer_flows,
     render_cinemagraph,
 )
-from .loopblend import DEFAULT_CROSSFADE
-from .resample import DEFAULT_KERNEL, KERNELS
 from .camera import CAMERA_KINDS, DEFAULT_AMPLITUDES, CameraPath, camera_path, default_camera_kind, overscan_zoom
 from .depth import DEFAULT_MAX_DEPTH, disparity_to_depth, fill_non_finite
 from .encode import even_size, pad_to_even, read_mp4, write_gif, write_mp4, write_poster
 from .euler import EulerIntegrator, integrate_flow, integrate_loop
+from .labelme import LabelmeAnnotation, parse_labelme, read_labelme
 from .ldi import (
     DEFAULT_EDGE_THRESHOLD,
     DEFAULT_NUM_LAYERS,
@@ -43,6 +42,7 @@ from .ldi import (
     default_margin,
     layer_labels,
 )
+from .loopblend import DEFAULT_CROSSFADE
 from .metrics import frame_steps, loop_seam_ratio
 from .motion import (
     MOTION_KINDS,
@@ -53,9 +53,9 @@ from .motion import (
     densify_hints,
     motion_field,
 )
-from .labelme import LabelmeAnnotation, parse_labelme, read_labelme
 from .pipeline import CinemagraphResult, make_cinemagraph
 from .pointcloud import PointCloud, read_ply, save_ply, unproject
+from .resample import DEFAULT_KERNEL, KERNELS
 from .splat import fill_cracks, fill_holes, fill_holes_tiled, pack_keys, splat_points, unpack_keys
 
 __all__ = [

@@ -57,7 +57,7 @@ def check_same_size(**arrays: Any) -> tuple[int, int]:
     if len(set(sizes.values())) != 1:
         listed = ", ".join(f"`{n}` {s[0]}x{s[1]}" for n, s in sizes.items())
         raise ValueError(f"sizes (HxW) differ: {listed}; they must all be the same size")
-    return next(iter(sizes.values()))  # type: ignore[return-value]
+    return next(iter(sizes.values()))
 
 
 def check_positive_int(value: Any, name: str) -> int:

@@ -87,7 +87,7 @@ def layer_flows(ldi: LayeredDepthImage, flow: np.ndarray) -> np.ndarray:
     person flows like the water around them, while the person's own velocity is not inherited.
     """
     num_layers = ldi.num_layers
-    fields = np.empty((num_layers,) + flow.shape, np.float32)
+    fields = np.empty((num_layers, *flow.shape), np.float32)
     fields[0] = flow
     for k in range(1, num_layers):
         front = ldi.labels < k
@@ -134,7 +134,9 @@ def layer_textures(ldi: LayeredDepthImage, layer: int) -> np.ndarray:
     if known.all() or not known.any():
         return colours
     # distanceTransform labels every pixel with its nearest zero pixel (here: the known ones).
-    _, labels = cv2.distanceTransformWithLabels((~known).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+    _, labels = cv2.distanceTransformWithLabels(
+        (~known).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
     table = np.zeros((int(labels.max()) + 1, 3), np.uint8)
     table[labels[known]] = colours[known]
     return table[labels]
@@ -322,8 +324,14 @@ class CinemagraphRenderer:
                     previous[j] = now
             fresh_f.append(fresh[0].cpu().numpy())
             fresh_b.append(fresh[1].cpu().numpy())
-            r0, r1 = max(0, int(m_row[lo:hi].min()) - _TEXTURE_MARGIN), min(height, int(m_row[lo:hi].max()) + _TEXTURE_MARGIN + 1)
-            c0, c1 = max(0, int(m_col[lo:hi].min()) - _TEXTURE_MARGIN), min(width, int(m_col[lo:hi].max()) + _TEXTURE_MARGIN + 1)
+            r0, r1 = (
+                max(0, int(m_row[lo:hi].min()) - _TEXTURE_MARGIN),
+                min(height, int(m_row[lo:hi].max()) + _TEXTURE_MARGIN + 1),
+            )
+            c0, c1 = (
+                max(0, int(m_col[lo:hi].min()) - _TEXTURE_MARGIN),
+                min(width, int(m_col[lo:hi].max()) + _TEXTURE_MARGIN + 1),
+            )
             detail = np.zeros((r1 - r0, c1 - c0), bool)
             detail[m_row[lo:hi] - r0, m_col[lo:hi] - c0] = True
             texture = SupersampledTexture(
@@ -443,7 +451,9 @@ class CinemagraphRenderer:
                     forward = torch.index_select(out, 0, both).view(torch.uint8).view(-1, 4).float()
                     backward = colours[mixed].view(torch.uint8).view(-1, 4).float()
                     # A lerp of values in [0, 255] stays there: + 0.5 and truncation round.
-                    colours[mixed] = torch.lerp(forward, backward, w).add_(0.5).to(torch.uint8).view(torch.int32).view(-1)
+                    colours[mixed] = (
+                        torch.lerp(forward, backward, w).add_(0.5).to(torch.uint8).view(torch.int32).view(-1)
+                    )
                 out.index_copy_(0, which, colours)
         return out
 
@@ -508,7 +518,9 @@ class CinemagraphRenderer:
             if self.n_coloured:
                 ids = self._winner_ids()
                 self._moving_pix = ((ids >= self.n_static) & (ids != self.sentinel)).nonzero().squeeze(1)
-                self._moving_slots = torch.index_select(self._slot, 0, torch.index_select(ids, 0, self._moving_pix).long())
+                self._moving_slots = torch.index_select(
+                    self._slot, 0, torch.index_select(ids, 0, self._moving_pix).long()
+                )
         if self.n_coloured and len(self._moving_pix):
             self._frame32.index_copy_(0, self._moving_pix, self._moving_colours(t, self._moving_slots))
         n_holes = self._fill()

@@ -78,7 +78,9 @@ def load_disparity(path: str | Path, size: tuple[int, int]) -> np.ndarray:
     if disparity.ndim == 3:
         disparity = disparity[..., 0]
     if disparity.shape != size:
-        raise CommandError(f"the depth map {path} is {disparity.shape[1]}x{disparity.shape[0]}, the photo {size[1]}x{size[0]}")
+        raise CommandError(
+            f"the depth map {path} is {disparity.shape[1]}x{disparity.shape[0]}, the photo {size[1]}x{size[0]}"
+        )
     return disparity
 
 
@@ -95,6 +97,7 @@ def _model_disparity(image: np.ndarray, profile: str, device: str) -> np.ndarray
     from PIL import Image
 
     from cinema_dag.models import MissingWeightsError, load_component
+    from cinema_dag.models.loaded import LoadedDepth
     from cinema_dag.vision.depth import estimate_depth
 
     try:
@@ -106,6 +109,7 @@ def _model_disparity(image: np.ndarray, profile: str, device: str) -> np.ndarray
             "synthetic depth explicitly: --synthetic-depth flat (one plane) or --synthetic-depth ground "
             "(a ground plane, far at the top)."
         ) from None
+    assert isinstance(model, LoadedDepth)
     return estimate_depth(model, [Image.fromarray(image)])[0]
 
 
@@ -114,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .loopblend import DEFAULT_CROSSFADE
     from .resample import DEFAULT_KERNEL, KERNELS
 
-    parser = argparse.ArgumentParser(prog="python -m cinema_dag.cinemagraph", description="Cinemagraph engine commands.")
+    parser = argparse.ArgumentParser(
+        prog="python -m cinema_dag.cinemagraph", description="Cinemagraph engine commands."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     animate = commands.add_parser("animate", help="animate your own photo", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,12 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def animate(args: argparse.Namespace) -> dict:
     """Run the ``animate`` command; returns a summary (also printed)."""
+    from .animate import render_cinemagraph
     from .depth import disparity_to_depth
     from .encode import write_gif, write_mp4
     from .labelme import read_labelme
     from .ldi import build_ldi
     from .motion import motion_field
-    from .animate import render_cinemagraph
 
     started = time.perf_counter()
     if not str(args.output).lower().endswith(".mp4"):
@@ -187,10 +193,10 @@ def animate(args: argparse.Namespace) -> dict:
         write_gif(result.frames, args.gif, fps=args.fps)
     summary = {
         "output": str(args.output),
-        "frames": int(len(result.frames)),
+        "frames": len(result.frames),
         "size": f"{image.shape[1]}x{image.shape[0]}",
         "moving_fraction": round(float(mask.mean()), 4),
-        "arrows": 0 if arrows is None else int(len(arrows)),
+        "arrows": 0 if arrows is None else len(arrows),
         "depth": depth_source,
         "camera": args.camera,
         "render_s": round(float(result.stats["render_s"]), 3),

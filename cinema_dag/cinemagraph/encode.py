@@ -128,7 +128,9 @@ def _global_palette(frames: np.ndarray, colours: int = 256) -> np.ndarray:
     stride = max(1, int(np.sqrt(picks[0].shape[0] * picks[0].shape[1] / 65536)))
     sample = np.ascontiguousarray(picks[:, ::stride, ::stride].reshape(-1, 1, 3))
     quantised = Image.fromarray(sample).quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
-    palette = np.asarray(quantised.getpalette()[: 3 * colours], np.uint8).reshape(-1, 3)
+    values = quantised.getpalette()
+    assert values is not None, "quantize() returns a palette image"
+    palette = np.asarray(values[: 3 * colours], np.uint8).reshape(-1, 3)
     return palette
 
 

@@ -48,7 +48,9 @@ def _points(shape: dict, index: int, source: str) -> np.ndarray:
     return points
 
 
-def parse_labelme(document: dict, size: tuple[int, int] | None = None, *, source: str = "labelme JSON") -> LabelmeAnnotation:
+def parse_labelme(
+    document: dict, size: tuple[int, int] | None = None, *, source: str = "labelme JSON"
+) -> LabelmeAnnotation:
     """Mask and arrows from a parsed labelme document.
 
     Args:
@@ -66,7 +68,7 @@ def parse_labelme(document: dict, size: tuple[int, int] | None = None, *, source
     if size is None:
         if not all(isinstance(v, int) and v > 0 for v in recorded):
             raise ValueError(f"{source} records no image size; pass the picture's size")
-        size = (int(recorded[0]), int(recorded[1]))
+        size = (int(document["imageHeight"]), int(document["imageWidth"]))
     elif all(isinstance(v, int) for v in recorded) and tuple(recorded) != tuple(size):
         raise ValueError(
             f"{source} was drawn on a {recorded[1]}x{recorded[0]} picture, but the picture is {size[1]}x{size[0]}"
@@ -85,7 +87,7 @@ def parse_labelme(document: dict, size: tuple[int, int] | None = None, *, source
                 points = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
             if kind == "circle" and len(points) == 2:
                 radius = float(np.hypot(*(points[1] - points[0])))
-                cv2.circle(mask, tuple(int(round(v)) for v in points[0]), int(round(radius)), 1, -1)
+                cv2.circle(mask, tuple(round(v) for v in points[0]), round(radius), 1, -1)
                 polygons += 1
                 continue
             if len(points) < 3:
@@ -103,7 +105,9 @@ def parse_labelme(document: dict, size: tuple[int, int] | None = None, *, source
             f"{source} has no polygon labelled {MOTION_LABEL!r}, so nothing would move "
             f"(labels found: {labels or 'none'}); draw the moving region as a polygon labelled {MOTION_LABEL!r}"
         )
-    return LabelmeAnnotation(mask=mask.astype(bool), arrows=np.asarray(arrows, np.float32).reshape(-1, 4), size=(height, width))
+    return LabelmeAnnotation(
+        mask=mask.astype(bool), arrows=np.asarray(arrows, np.float32).reshape(-1, 4), size=(height, width)
+    )
 
 
 def read_labelme(path: str | os.PathLike[str], size: tuple[int, int] | None = None) -> LabelmeAnnotation:
@@ -120,7 +124,9 @@ def read_labelme(path: str | os.PathLike[str], size: tuple[int, int] | None = No
     return parse_labelme(document, size, source=str(path))
 
 
-def annotation_beside(photo: str | os.PathLike[str], size: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+def annotation_beside(
+    photo: str | os.PathLike[str], size: tuple[int, int]
+) -> tuple[np.ndarray | None, np.ndarray | None, str]:
     """The user's annotation stored beside a photo, if any: ``<stem>.json`` (labelme) or
     ``<stem>_mask.png`` (non-zero pixels move).
 

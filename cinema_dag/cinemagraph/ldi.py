@@ -159,7 +159,10 @@ def layer_labels(
             thresholds.append(float(grid[best]))
             alive &= ~((lo <= best) & (best < hi))
     thresholds_arr = np.array(sorted(thresholds, reverse=True), np.float32)
-    labels = (disparity[..., None] < thresholds_arr).sum(-1).astype(np.int8) if len(thresholds_arr) else np.zeros(depth.shape, np.int8)
+    if len(thresholds_arr):
+        labels = (disparity[..., None] < thresholds_arr).sum(-1).astype(np.int8)
+    else:
+        labels = np.zeros(depth.shape, np.int8)
     return labels, thresholds_arr
 
 
@@ -169,7 +172,7 @@ def default_margin(height: int, width: int) -> int:
     A sideways camera move of 6% of the nearest depth (the largest default amplitude) shifts the
     nearest surface by that much against the far background.
     """
-    return max(4, int(round(0.06 * max(height, width))))
+    return max(4, round(0.06 * max(height, width)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -315,8 +318,8 @@ def build_ldi(
         image: ``uint8 (H, W, 3)`` RGB.
         depth: ``(H, W)`` depth with the nearest pixel at 1 (see
             :func:`~cinema_dag.cinemagraph.depth.disparity_to_depth`); finite, > 0.
-        num_layers: maximum number of layers (default :data:`DEFAULT_NUM_LAYERS`). The count is fixed by this argument, not
-            by the resolution; back layers are empty where nothing is occluded.
+        num_layers: maximum number of layers (default :data:`DEFAULT_NUM_LAYERS`). The count is fixed by this
+            argument, not by the resolution; back layers are empty where nothing is occluded.
         margin: width in pixels of the hidden band inpainted behind each occluding edge; default
             :func:`default_margin`. A value >= H + W inpaints everything behind the front.
         edge_threshold: disparity jump that counts as an occluding edge.
@@ -376,10 +379,10 @@ def build_ldi(
         rows, cols = _bbox(band, pad=margin // 2 + 8)
         hole = front[rows, cols]
         crop_colors = inpainter(np.ascontiguousarray(image[rows, cols]), hole)
-        if crop_colors.shape != hole.shape + (3,) or crop_colors.dtype != np.uint8:
+        if crop_colors.shape != (*hole.shape, 3) or crop_colors.dtype != np.uint8:
             raise ValueError(
                 f"inpainter {inpainter!r} returned {crop_colors.shape} {crop_colors.dtype}; "
-                f"expected uint8 {hole.shape + (3,)}"
+                f"expected uint8 {(*hole.shape, 3)}"
             )
         crop_disp = _inpaint_map(disparity[rows, cols], hole)
         # Behind the visible surface (and behind the previous layer where that one exists).

@@ -17,7 +17,9 @@ def frame_steps(frames: np.ndarray) -> np.ndarray:
         compares the last frame with frame 0 (the loop's seam).
     """
     if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 2:
-        raise ValueError(f"`frames` must be an array of shape (N >= 2, H, W, 3); got {getattr(frames, 'shape', frames)!r}")
+        raise ValueError(
+            f"`frames` must be an array of shape (N >= 2, H, W, 3); got {getattr(frames, 'shape', frames)!r}"
+        )
     out = np.empty(len(frames))
     for i in range(len(frames)):
         a = frames[i].astype(np.int16)
@@ -35,7 +37,8 @@ def loop_seam_ratio(frames: np.ndarray) -> float:
     step 0) scores 1.0; a still video whose last frame differs from the first scores ``inf``.
 
     Example:
-        >>> def video(levels): return np.array(levels, np.uint8)[:, None, None, None].repeat(4, 1).repeat(4, 2).repeat(3, 3)
+        >>> def video(levels):
+        ...     return np.array(levels, np.uint8)[:, None, None, None].repeat(4, 1).repeat(4, 2).repeat(3, 3)
         >>> loop_seam_ratio(video([0, 10, 20, 30, 20, 10]))  # a triangle wave loops seamlessly
         1.0
         >>> loop_seam_ratio(video([0, 10, 20, 30, 40, 50]))  # a sawtooth jumps back

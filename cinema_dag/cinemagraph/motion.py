@@ -76,7 +76,7 @@ MOTION_KINDS: tuple[str, ...] = tuple(MOTION_STYLES)
 
 def default_feather(height: int, width: int) -> int:
     """Default width of the speed ramp at mask edges: 2% of ``max(H, W)``, at least 2 px."""
-    return max(2, int(round(0.02 * max(height, width))))
+    return max(2, round(0.02 * max(height, width)))
 
 
 def resolve_motion_kind(disaster_or_kind: str) -> str:

@@ -103,7 +103,7 @@ def save_ply(cloud: PointCloud, path: str | os.PathLike[str]) -> Path:
     pcd.colors = o3d.utility.Vector3dVector(cloud.colors.astype(np.float64) / 255.0)
     # open3d picks the format from the extension, which the atomic writer's temp name keeps.
     with atomic_path(path) as tmp:
-        if not o3d.io.write_point_cloud(str(tmp), pcd, write_ascii=False, compressed=False):
+        if not o3d.io.write_point_cloud(tmp, pcd, write_ascii=False, compressed=False):
             raise OSError(f"open3d could not write the point cloud to {str(tmp)!r}")
     return path
 
@@ -115,7 +115,7 @@ def read_ply(path: str | os.PathLike[str]) -> PointCloud:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no PLY file at {str(path)!r}")
-    pcd = o3d.io.read_point_cloud(str(path))
+    pcd = o3d.io.read_point_cloud(path)
     xyz = np.asarray(pcd.points, np.float32)
     colors = np.clip(np.rint(np.asarray(pcd.colors) * 255.0), 0, 255).astype(np.uint8)
     if len(colors) != len(xyz):

@@ -203,7 +203,12 @@ class SupersampledTexture:
         detail: np.ndarray | None = None,
         device: torch.device | str | None = None,
     ) -> None:
-        if not isinstance(texture, np.ndarray) or texture.dtype != np.uint8 or texture.ndim != 3 or texture.shape[2] != 3:
+        if (
+            not isinstance(texture, np.ndarray)
+            or texture.dtype != np.uint8
+            or texture.ndim != 3
+            or texture.shape[2] != 3
+        ):
             raise ValueError(f"`texture` must be uint8 (H, W, 3); got {getattr(texture, 'shape', texture)!r}")
         if kernel not in KERNELS:
             raise ValueError(f"unknown resampling kernel {kernel!r}; valid kernels are: {', '.join(KERNELS)}")
@@ -239,7 +244,7 @@ class SupersampledTexture:
             # a little between supersamples. So the gain target is corrected (two fixed-point
             # steps) until the half-pixel phase and the point half-way to the next phase keep, on
             # average, the texture's measured mean |Laplacian|.
-            gain, kernels = 1.0, None
+            gain = 1.0
             for _ in range(2):
                 kernels = delay_kernels("sharp", u, spectrum, gain)
                 if reference <= 0 or min(grey.shape) < 8:

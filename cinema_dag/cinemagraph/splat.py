@@ -88,7 +88,8 @@ def pack_keys(depth: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Ten
 def unpack_keys(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(depth float32, id int64)`` of packed keys (empty pixels give ``inf`` and the sentinel id)."""
     words = keys.contiguous().view(torch.int32).view(-1, 2)
-    return words[:, HI_WORD].contiguous().view(torch.float32).view(keys.shape), words[:, LO_WORD].to(torch.int64).view(keys.shape)
+    depth = words[:, HI_WORD].contiguous().view(torch.float32).view(keys.shape)
+    return depth, words[:, LO_WORD].to(torch.int64).view(keys.shape)
 
 
 class PaddedGrid:
@@ -161,7 +162,7 @@ def crack_tolerance(relative: float = 0.03) -> int:
     if not 0 < relative < 1:
         raise ValueError(f"`relative` must be in (0, 1); got {relative!r}")
     # One unit of the float32 exponent (2**23 in bits) doubles the value: log2(1 + r) of it.
-    return int(round(math.log2(1.0 + relative) * 2**23)) << 32
+    return round(math.log2(1.0 + relative) * 2**23) << 32
 
 
 def fill_cracks(
@@ -198,7 +199,7 @@ def fill_cracks(
     h, w = grid2d.shape[-2] - 2, grid2d.shape[-1] - 2
     if h <= 0 or w <= 0:
         return
-    shape = lead + (h, w)
+    shape = (*lead, h, w)
     count = math.prod(shape)
     if work is None or work.numel() < 2 * count:
         work = torch.empty(2 * count, dtype=torch.int64, device=grid2d.device)
@@ -238,7 +239,7 @@ def fill_holes(image: torch.Tensor, holes: torch.Tensor, weight: torch.Tensor | 
             raise ValueError(f"`image` must be (C, H, W) or (B, C, H, W); got {tuple(image.shape)}")
         image, holes = image[None], holes[None]
         weight = None if weight is None else weight[None]
-    if holes.shape != (image.shape[0],) + image.shape[2:]:
+    if holes.shape != (image.shape[0], *image.shape[2:]):
         raise ValueError(f"`holes` must match `image`'s (B, H, W); got {tuple(holes.shape)} for {tuple(image.shape)}")
     valid = (~holes).to(image.dtype)[:, None]  # Bx1xHxW
     w = valid if weight is None else valid * weight[:, None]  # weight 0 = "do not use this pixel"
@@ -396,12 +397,16 @@ def splat_points(
         image ``uint8 (H, W, 3)`` (black where empty) and coverage ``bool (H, W)``.
 
     Example:
-        >>> img, cov = splat_points(torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[255, 0, 0]], dtype=torch.uint8), (3, 3))
+        >>> img, cov = splat_points(
+        ...     torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[255, 0, 0]], dtype=torch.uint8), (3, 3))
         >>> img[1, 1].tolist(), int(cov.sum())
         ([255, 0, 0], 1)
     """
     if xyz.ndim != 2 or xyz.shape[1] != 3 or colors.shape != xyz.shape or colors.dtype != torch.uint8:
-        raise ValueError(f"`xyz` must be (P, 3) and `colors` uint8 (P, 3); got {tuple(xyz.shape)}, {tuple(colors.shape)} {colors.dtype}")
+        raise ValueError(
+            f"`xyz` must be (P, 3) and `colors` uint8 (P, 3); got {tuple(xyz.shape)}, {tuple(colors.shape)} "
+            f"{colors.dtype}"
+        )
     height, width = size
     f = float(max(height, width)) if focal is None else float(focal)
     grid = PaddedGrid(height, width)

@@ -14,7 +14,7 @@ DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 DTYPES: tuple[str, ...] = ("auto", "float32", "float16", "bfloat16")
 
 
-def resolve_device(device: str = "auto") -> "torch.device":
+def resolve_device(device: str = "auto") -> torch.device:
     """The torch device for a name: ``"auto"`` picks cuda, then mps, then cpu.
 
     ``"cuda:1"`` style indices are accepted. Asking for a backend that is not available raises
@@ -41,7 +41,7 @@ def resolve_device(device: str = "auto") -> "torch.device":
     return torch.device(device)
 
 
-def resolve_dtype(dtype: "str | torch.dtype | None", device: "str | torch.device") -> "torch.dtype":
+def resolve_dtype(dtype: str | torch.dtype | None, device: str | torch.device) -> torch.dtype:
     """The torch dtype for a name; ``"auto"``/``None`` is float16 on cuda and mps, float32 on cpu.
 
     float16 on the CPU is slow and poorly supported, so ``"auto"`` never picks it there.
@@ -58,7 +58,7 @@ def resolve_dtype(dtype: "str | torch.dtype | None", device: "str | torch.device
     return getattr(torch, dtype)
 
 
-def free_memory(device: "str | torch.device | None" = None) -> None:
+def free_memory(device: str | torch.device | None = None) -> None:
     """Release cached accelerator memory after a stage dropped its models (a no-op on the CPU)."""
     import torch
 

@@ -6,9 +6,10 @@ stage functions and asset metadata can report ``model_id`` and ``source_path``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = [
     "LoadedComponent",

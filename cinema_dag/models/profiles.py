@@ -14,9 +14,10 @@ read defaults at definition-load time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from cinema_dag.models.errors import UnknownComponentError, UnknownProfileError
 

@@ -18,8 +18,9 @@ Importing this module is cheap: torch, transformers and diffusers are imported i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cinema_dag.models.errors import MissingWeightsError
 from cinema_dag.models.loaded import (
@@ -251,7 +252,7 @@ def _load_text_to_image(path: Path, device: Any, dtype: Any, common: dict[str, A
 
 
 def _model_with_processor(
-    model_class: str, processor_class: str, loaded_class: type[LoadedComponent]
+    model_class: str, processor_class: str, loaded_class: Callable[..., LoadedComponent]
 ) -> Callable[[Path, Any, Any, dict[str, Any]], LoadedComponent]:
     """A loader for a transformers model + processor pair (captioner, grounding, segmenter, depth).
 

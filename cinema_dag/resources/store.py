@@ -28,7 +28,8 @@ class ArtefactStore(dg.ConfigurableResource):
 
     def _backend(self) -> ArtefactStorage:
         if self._storage is None:
-            self._storage = ArtefactStorage(self.root)
+            # ArtefactStorage.__new__ returns the local or object implementation; mypy sees the ABC.
+            self._storage = ArtefactStorage(self.root)  # type: ignore[abstract]
         return self._storage
 
     def stage(self, asset: str, partition: str, metadata: dict[str, Any] | None = None):

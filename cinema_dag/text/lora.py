@@ -25,7 +25,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -415,7 +415,8 @@ def train_lora(
     # 2. Tokenize (cheap; the corpus is thousands of examples at most)
     pad_id = _pad_id(tokenizer)
     def encode(split: Any) -> list[dict[str, list[int]]]:
-        return [tokenize_example(tokenizer, p, t, max_length) for p, t in zip(split["prompt"], split["text"])]
+        pairs = zip(split["prompt"], split["text"], strict=True)
+        return [tokenize_example(tokenizer, p, t, max_length) for p, t in pairs]
 
     train_ex, held_ex = encode(corpus.train), encode(corpus.held_out)
 
@@ -516,7 +517,7 @@ def train_lora(
                 "device": str(device),
                 "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                 "versions": _versions(),
-                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "finished_unix": time.time(),
             }
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -161,7 +162,7 @@ def clean_prompt(text: str) -> str:
 
 
 def generate_prompts(
-    llm: "LoadedLLM",
+    llm: LoadedLLM,
     disaster_key: str,
     *,
     keywords: Sequence[str] = (),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
 from cinema_dag.defaults import DEFAULT_CAPTION_BATCH_SIZE, DEFAULT_CAPTION_MAX_NEW_TOKENS
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -16,8 +18,8 @@ __all__ = ["caption_images"]
 
 
 def caption_images(
-    captioner: "LoadedCaptioner",
-    images: Sequence["Image.Image"],
+    captioner: LoadedCaptioner,
+    images: Sequence[Image.Image],
     *,
     max_new_tokens: int = DEFAULT_CAPTION_MAX_NEW_TOKENS,
     prompt: str | None = None,

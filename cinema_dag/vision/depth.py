@@ -11,7 +11,8 @@ a map with no finite value is an error.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["estimate_depth", "depth_to_png16", "depth_from_png16", "colorize_depth"]
 
 
-def estimate_depth(depth_model: "LoadedDepth", images: Sequence["Image.Image"]) -> list[np.ndarray]:
+def estimate_depth(depth_model: LoadedDepth, images: Sequence[Image.Image]) -> list[np.ndarray]:
     """DPT relative inverse depth (disparity, larger = nearer) of each image.
 
     Args:
@@ -96,7 +97,7 @@ def depth_from_png16(data: bytes) -> np.ndarray:
     return (levels / 65535.0).astype(np.float32)
 
 
-def colorize_depth(depth: np.ndarray, colormap: str = "inferno") -> "Image.Image":
+def colorize_depth(depth: np.ndarray, colormap: str = "inferno") -> Image.Image:
     """An RGB preview of depth: near (large disparity) bright, far dark, with an OpenCV colormap.
 
     Args:

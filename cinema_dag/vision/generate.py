@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -36,7 +37,7 @@ def make_scheduler(name: str, config: Any) -> Any:
 
 
 def generate_images(
-    pipe: "LoadedTextToImage | Any",
+    pipe: LoadedTextToImage | Any,
     prompts: Sequence[str],
     negative_prompts: Sequence[str] | str | None = None,
     *,
@@ -47,7 +48,7 @@ def generate_images(
     seed: int,
     scheduler: str | None = None,
     callback: Callable[[int, int], None] | None = None,
-) -> list["Image.Image"]:
+) -> list[Image.Image]:
     """One image per prompt; image ``i`` is seeded with ``seed + i``.
 
     Each image gets its own CPU ``torch.Generator`` and its own pipeline call, so an image depends
@@ -85,7 +86,7 @@ def generate_images(
         raise ValueError(f"every prompt must be a non-empty string; got {prompts!r}")
 
     # 2. Define call parameters
-    pipeline = getattr(pipe, "pipeline", pipe)
+    pipeline: Any = getattr(pipe, "pipeline", pipe)  # a diffusers pipeline (untyped)
     original_scheduler = pipeline.scheduler
     if scheduler is not None:
         pipeline.scheduler = make_scheduler(scheduler, original_scheduler.config)
@@ -93,7 +94,7 @@ def generate_images(
     # 3. Generate image by image
     images = []
     try:
-        for i, (prompt, negative) in enumerate(zip(prompts, negatives)):
+        for i, (prompt, negative) in enumerate(zip(prompts, negatives, strict=True)):
             generator = torch.Generator("cpu").manual_seed(seed + i)
             out = pipeline(
                 prompt=prompt,

@@ -202,7 +202,8 @@ def hog_people_detector(
     if max_side < 128:
         raise ValueError(f"max_side must be >= 128 (the HOG window is 64x128), got {max_side}")
     hog = cv2.HOGDescriptor()
-    hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    # The stubs type the detector as Sequence[float]; it is a float32 array (asarray does not copy it).
+    hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
 
     def detect_people(image: Image.Image) -> float:
         rgb = image.convert("RGB")
@@ -375,7 +376,12 @@ def filter_images(
         survivors.append(i)
 
     # 3. Duplicates: the best copy (most pixels, then sharpest, then first given) is kept.
-    order = sorted(survivors, key=lambda i: (-(rows[i].width * rows[i].height), -rows[i].blur, i))
+    def preference(i: int) -> tuple[int, float, int]:
+        row = rows[i]
+        assert row.width is not None and row.height is not None and row.blur is not None  # measured survivors
+        return -(row.width * row.height), -row.blur, i
+
+    order = sorted(survivors, key=preference)
     representatives: list[int] = []
     for i in order:
         row = rows[i]
@@ -384,7 +390,9 @@ def filter_images(
                 row.reason, row.duplicate_of = "duplicate", rows[j].path
                 row.detail = f"same bytes as {rows[j].path}"
                 break
-            dist = _hamming(row.phash, rows[j].phash)
+            other_phash = rows[j].phash
+            assert row.phash is not None and other_phash is not None  # survivors were hashed
+            dist = _hamming(row.phash, other_phash)
             if dist <= hash_distance:
                 row.reason, row.duplicate_of = "near_duplicate", rows[j].path
                 row.detail = f"phash distance {dist} <= {hash_distance} to {rows[j].path}"

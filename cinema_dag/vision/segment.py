@@ -13,8 +13,9 @@ Convention: boxes are ``(x0, y0, x1, y1)`` in pixels of the input image; masks a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
@@ -141,8 +142,8 @@ def _check_thresholds(box_threshold: float, text_threshold: float) -> None:
 
 
 def detect(
-    grounding: "LoadedGrounding",
-    image: "Image.Image",
+    grounding: LoadedGrounding,
+    image: Image.Image,
     prompt: str | Sequence[str],
     *,
     box_threshold: float = DEFAULT_BOX_THRESHOLD,
@@ -187,16 +188,18 @@ def detect(
     boxes[:, 0::2] = boxes[:, 0::2].clip(0, image.width)
     boxes[:, 1::2] = boxes[:, 1::2].clip(0, image.height)
     scores = result["scores"].float().cpu().numpy()
+    # Not strict: with no box kept, transformers still returns one (empty) text label.
     detections = [
-        Detection(_match_label(raw, phrases), float(score), tuple(float(v) for v in box))
-        for raw, score, box in zip(result["text_labels"], scores, boxes)
+        Detection(_match_label(raw, phrases), float(score),
+                  (float(box[0]), float(box[1]), float(box[2]), float(box[3])))
+        for raw, score, box in zip(result["text_labels"], scores, boxes, strict=False)
     ]
     return sorted(detections, key=lambda d: -d.score)
 
 
 def segment_boxes(
-    segmenter: "LoadedSegmenter",
-    image: "Image.Image",
+    segmenter: LoadedSegmenter,
+    image: Image.Image,
     boxes: np.ndarray | Sequence[Sequence[float]],
     *,
     mask_threshold: float = DEFAULT_MASK_THRESHOLD,
@@ -248,9 +251,9 @@ def _per_image_prompts(prompts: Any, n: int) -> list[str | Sequence[str]]:
 
 
 def segment_motion(
-    grounding: "LoadedGrounding",
-    segmenter: "LoadedSegmenter",
-    images: Sequence["Image.Image"],
+    grounding: LoadedGrounding,
+    segmenter: LoadedSegmenter,
+    images: Sequence[Image.Image],
     prompts: str | Sequence[str] | Sequence[str | Sequence[str]],
     *,
     box_threshold: float = DEFAULT_BOX_THRESHOLD,
@@ -277,18 +280,18 @@ def segment_motion(
     _check_thresholds(box_threshold, text_threshold)
     per_image = _per_image_prompts(prompts, len(images))
     results = []
-    for image, prompt in zip(images, per_image):
+    for image, prompt in zip(images, per_image, strict=True):
         text = format_text_prompt(prompt)
         detections = detect(grounding, image, prompt, box_threshold=box_threshold, text_threshold=text_threshold)
         boxes = np.array([d.box for d in detections], dtype=np.float32).reshape(-1, 4)
         masks, mask_scores = segment_boxes(segmenter, image, boxes, mask_threshold=mask_threshold)
         labels = [d.label for d in detections]
         label_masks: dict[str, np.ndarray] = {}
-        for label, m in zip(labels, masks):
+        for label, m in zip(labels, masks, strict=True):
             label_masks[label] = label_masks.get(label, np.zeros_like(m)) | m
         results.append(
             MotionMask(
-                mask=masks.any(axis=0) if len(masks) else np.zeros((image.height, image.width), dtype=bool),
+                mask=np.asarray(masks.any(axis=0)) if len(masks) else np.zeros((image.height, image.width), dtype=bool),
                 label_masks=label_masks,
                 boxes=boxes,
                 scores=np.array([d.score for d in detections], dtype=np.float32),
@@ -313,7 +316,7 @@ class LangSAM:
         (2, 480, 640)
     """
 
-    def __init__(self, grounding: "LoadedGrounding", segmenter: "LoadedSegmenter") -> None:
+    def __init__(self, grounding: LoadedGrounding, segmenter: LoadedSegmenter) -> None:
         self.grounding = grounding
         self.segmenter = segmenter
 
@@ -322,7 +325,7 @@ class LangSAM:
 
     def predict(
         self,
-        images_pil: Sequence["Image.Image"],
+        images_pil: Sequence[Image.Image],
         texts_prompt: Sequence[str],
         box_threshold: float = DEFAULT_BOX_THRESHOLD,
         text_threshold: float = DEFAULT_TEXT_THRESHOLD,

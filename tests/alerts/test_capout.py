@@ -72,7 +72,7 @@ def test_schema_is_vendored_with_notice():
 
 def test_write_is_atomic_and_validated(tmp_path, video, shared):
     target = tmp_path / "alert.cap.xml"
-    with pytest.raises(ValueError, match="not valid CAP 1.2"):
+    with pytest.raises(ValueError, match=r"not valid CAP 1\.2"):
         write_cap_out(target, f'<alert xmlns="{CAP_12}"/>'.encode())
     assert not target.exists() and list(tmp_path.glob(".*")) == []
     data = cap_out(parse_cap(shared("cap", "wildfire_geocode.xml")), video, video.as_uri())

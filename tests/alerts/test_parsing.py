@@ -143,7 +143,7 @@ def test_mois_bad_key_reported_clearly(shared, own):
         parse_mois_page(shared("mois", "error_bad_key.json"))
     assert err.value.code == "30" and "SERVICE KEY IS NOT REGISTERED" in str(err.value)
     assert "check the key" in str(err.value)
-    with pytest.raises(MoisApiError, match="31.*expired"):
+    with pytest.raises(MoisApiError, match=r"31.*expired"):
         parse_mois_page(own("mois_expired_key.json"))
 
 

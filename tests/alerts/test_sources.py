@@ -20,11 +20,16 @@ from tests.alerts.conftest import HERE, SHARED
 
 FILES = {
     "/cap/index.atom": ((HERE / "fixtures" / "atom_index.xml").read_bytes(), "application/atom+xml"),
-    "/cap/heavy_rain_bilingual.xml": ((SHARED / "cap" / "heavy_rain_bilingual.xml").read_bytes(), "application/cap+xml"),
+    "/cap/heavy_rain_bilingual.xml": (
+        (SHARED / "cap" / "heavy_rain_bilingual.xml").read_bytes(),
+        "application/cap+xml",
+    ),
     "/cap/wildfire_geocode.xml": ((SHARED / "cap" / "wildfire_geocode.xml").read_bytes(), "application/xml"),
     "/page.html": (b"<html></html>", "text/html"),
-    "/cap/broken.atom": ((b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:1</id>'
-                          b'<link href="missing.xml"/></entry></feed>'), "application/atom+xml"),
+    "/cap/broken.atom": (
+        (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:1</id><link href="missing.xml"/></entry></feed>'),
+        "application/atom+xml",
+    ),
     "/big.xml": (b"<a>" + b"x" * 5000 + b"</a>", "application/xml"),
 }
 

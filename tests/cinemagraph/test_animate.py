@@ -23,8 +23,8 @@ def _flat(h=40, w=48, depth=2.0):
 class TestStill:
     def test_static_camera_and_zero_flow_reproduce_the_image(self, two_planes):
         image, depth = two_planes
-        result = render_cinemagraph(build_ldi(image, depth), np.zeros(depth.shape + (2,), np.float32), num_frames=6)
-        assert result.frames.shape == (6,) + image.shape and result.frames.dtype == np.uint8
+        result = render_cinemagraph(build_ldi(image, depth), np.zeros((*depth.shape, 2), np.float32), num_frames=6)
+        assert result.frames.shape == (6, *image.shape) and result.frames.dtype == np.uint8
         assert all(np.array_equal(frame, image) for frame in result.frames)
         assert result.stats["moving_points"] == 0 and result.stats["hole_fraction_max"] == 0.0
 
@@ -94,7 +94,8 @@ class TestSubPixelMotion:
         steps = np.abs(np.roll(inside, -1, axis=0) - inside).mean(axis=(1, 2))
         assert steps.max() <= 1.3 * np.median(steps), steps
         # Content: the texture shifted by t v (the image's rounding and the resampling cost about
-        # a grey level; bilinear resampling would be off by ~2.4 on average). Left out: the 8 columns on each side, which gather from beyond the image.
+        # a grey level; bilinear resampling would be off by ~2.4 on average). Left out: the 8 columns on
+        # each side, which gather from beyond the image.
         inner = band.copy()
         inner[:, :period] = inner[:, -period:] = False
         for t in range(n):
@@ -137,7 +138,9 @@ class TestParallax:
         image[8:10, 10:12] = 0
         n, amplitude = 8, 0.1
         path = camera_path("swing", n, amplitude=(amplitude, 0.0, 0.0))
-        renderer = CinemagraphRenderer(build_ldi(image, depth), np.zeros((h, w, 2), np.float32), num_frames=n, camera=path, zoom=1.0)
+        renderer = CinemagraphRenderer(
+            build_ldi(image, depth), np.zeros((h, w, 2), np.float32), num_frames=n, camera=path, zoom=1.0
+        )
         frame = renderer.render_frame(n // 4)[0].numpy()  # camera at +amplitude (moved right)
         f = float(max(h, w))
 
@@ -156,7 +159,7 @@ class TestParallax:
 class TestHoles:
     def test_back_layer_fills_disocclusions_and_no_hole_remains(self, two_planes):
         image, depth = two_planes
-        flow = np.zeros(depth.shape + (2,), np.float32)
+        flow = np.zeros((*depth.shape, 2), np.float32)
         # The block (depth 1) slides 64 * 0.08 * (1 - 1/4) = 3.8 px over the far plane (depth 4):
         # within the default hidden band (6% of 64 = 4 px).
         path = camera_path("swing", 8, amplitude=(0.08, 0.0, 0.0))
@@ -176,7 +179,7 @@ class TestHoles:
         image, depth = two_planes
         path = camera_path("swing", 8, amplitude=(0.12, 0.0, 0.0))
         result = render_cinemagraph(
-            build_ldi(image, depth, num_layers=1), np.zeros(depth.shape + (2,), np.float32),
+            build_ldi(image, depth, num_layers=1), np.zeros((*depth.shape, 2), np.float32),
             num_frames=8, camera=path, zoom=1.0, fill_holes=False,
         )
         assert (result.frames == 0).all(-1).any() and result.stats["frames_with_holes"] > 0

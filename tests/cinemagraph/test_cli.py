@@ -16,7 +16,13 @@ from .conftest import textured
 
 
 def _labelme(path, shapes, size=(64, 96)):
-    doc = {"version": "5.4.1", "shapes": shapes, "imagePath": "photo.png", "imageHeight": size[0], "imageWidth": size[1]}
+    doc = {
+        "version": "5.4.1",
+        "shapes": shapes,
+        "imagePath": "photo.png",
+        "imageHeight": size[0],
+        "imageWidth": size[1],
+    }
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
 

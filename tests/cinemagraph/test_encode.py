@@ -25,7 +25,7 @@ def test_mp4_decodes_with_the_configured_frame_count_and_size(tmp_path):
 def test_odd_sizes_are_padded_to_even(tmp_path):
     frames = _frames(4, 23, 31)
     back = read_mp4(write_mp4(frames, tmp_path / "odd.mp4"))
-    assert back.shape == (4,) + even_size(23, 31) + (3,) == (4, 24, 32, 3)
+    assert back.shape == (4, *even_size(23, 31), 3) == (4, 24, 32, 3)
 
 
 def test_gif_loops_forever(tmp_path):
@@ -47,7 +47,7 @@ def test_poster_png(tmp_path):
 def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="frames"):
         write_mp4(np.zeros((2, 8, 8), np.uint8), tmp_path / "a.mp4")
-    with pytest.raises(ValueError, match=".mp4"):
+    with pytest.raises(ValueError, match=r"\.mp4"):
         write_mp4(_frames(), tmp_path / "a.avi")
     with pytest.raises(ValueError, match="fps"):
         write_gif(_frames(), tmp_path / "a.gif", fps=0)

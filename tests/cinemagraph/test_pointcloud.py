@@ -33,5 +33,5 @@ def test_ply_round_trip_is_atomic(tmp_path, two_planes):
 
 def test_ply_needs_the_extension(tmp_path):
     cloud = PointCloud(np.zeros((1, 3), np.float32), np.zeros((1, 3), np.uint8), np.zeros(1, np.int8))
-    with pytest.raises(ValueError, match=".ply"):
+    with pytest.raises(ValueError, match=r"\.ply"):
         save_ply(cloud, tmp_path / "scene.txt")

@@ -4,7 +4,13 @@ import cv2
 import numpy as np
 import pytest
 
-from cinema_dag.cinemagraph.quality import laplacian_energy, region_steps, sharpness_jump, sharpness_series, stutter_ratio
+from cinema_dag.cinemagraph.quality import (
+    laplacian_energy,
+    region_steps,
+    sharpness_jump,
+    sharpness_series,
+    stutter_ratio,
+)
 
 from .conftest import textured
 

@@ -166,7 +166,7 @@ class TestFastPathEqualsReference:
         moving_ids = torch.arange(renderer.n_static, renderer.n_points)
         colours[moving_ids] = renderer._moving_colours(t, renderer._slot[moving_ids])
         rgb = colours[:-1].view(torch.uint8).view(-1, 4)[:, :3]
-        layer, row, col = ldi.point_indices()
+        _layer, row, col = ldi.point_indices()
         order = np.concatenate([np.flatnonzero(flow[row, col].any(1) == 0), np.flatnonzero(flow[row, col].any(1))])
         xyz = torch.from_numpy(ldi.points().xyz[order])
         centre = tuple(float(c) for c in renderer.path.centres([t])[0])

@@ -54,8 +54,16 @@ def _stage(storage, asset, partition, files, metadata=None):
 
 def test_catalogue_rows_for_library_videos(resources, instance, tmp_path):
     storage = resources["store"]
-    images = {"images": [{"index": 0, "prompt": "a photo of a flood in Korea, flooded street", "negative_prompt": "people",
-                          "seed": 7}]}
+    images = {
+        "images": [
+            {
+                "index": 0,
+                "prompt": "a photo of a flood in Korea, flooded street",
+                "negative_prompt": "people",
+                "seed": 7,
+            }
+        ]
+    }
     _stage(storage, "disaster_images", "flood", {"images.json": images})
     _stage(storage, "generated_prompts", "flood", {"prompts.json": []}, {"adapter": "v20250101-0200"})
     library = [{"name": f"000_{cam}_s{seed}", "image": 0, "camera": cam, "seed": seed}

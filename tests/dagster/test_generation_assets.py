@@ -36,7 +36,7 @@ def test_chain_writes_real_artefacts_with_metadata(resources, instance, tmp_path
     masks = artefacts.read_masks(storage.require("motion_masks", "flood"))
     depths = artefacts.read_arrays(storage.require("depth_maps", "flood"), "disparity")
     assert len(images) == len(masks) == len(depths) == 2
-    for i, (image, mask, depth) in enumerate(zip(images, masks, depths)):
+    for i, (image, mask, depth) in enumerate(zip(images, masks, depths, strict=True)):
         assert mask.dtype == bool and mask.shape == (image.height, image.width)
         assert depth.shape == (image.height, image.width) and np.isfinite(depth).all()
         # The lossless 16-bit preview beside each .npy is that image's own map, not another's.

@@ -96,7 +96,9 @@ def make_upstream(root: Path, images: int = 2, size: int = 32) -> None:
     for mask in masks:
         mask[size // 2:, :] = True  # the lower half is water
     with storage.stage("disaster_images", "flood") as out:
-        artefacts.write_json(out, artefacts.IMAGES_FILE, {"settings": {}, "images": [{"index": i} for i in range(images)]})
+        artefacts.write_json(
+            out, artefacts.IMAGES_FILE, {"settings": {}, "images": [{"index": i} for i in range(images)]}
+        )
     with storage.stage("motion_masks", "flood") as out:
         artefacts.write_masks(out, masks)
     ldis = [build_ldi(rng.integers(0, 256, (size, size, 3), dtype=np.uint8),

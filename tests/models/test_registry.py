@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import torch
@@ -101,7 +102,7 @@ class TestDevice:
 
 
 class TestTinyLoading:
-    _LOADED = {
+    _LOADED: ClassVar[dict[str, type]] = {
         "llm": LoadedLLM,
         "text_to_image": LoadedTextToImage,
         "captioner": LoadedCaptioner,
@@ -172,7 +173,7 @@ class TestTinyLoading:
         assert builds == ["depth"]
         assert (second.source_path / "model.safetensors").stat().st_mtime_ns == mtime
         # Same seed, same weights: the build is deterministic.
-        for a, b in zip(first.model.parameters(), second.model.parameters()):
+        for a, b in zip(first.model.parameters(), second.model.parameters(), strict=True):
             assert torch.equal(a, b)
         # No temporary folders are left behind.
         assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["depth"]
@@ -275,7 +276,7 @@ class TestRealProfiles:
         (repo / "snapshots" / revision / "config.json").write_text("{}")
         (repo / "refs").mkdir()
         (repo / "refs" / "main").write_text(revision)
-        with pytest.raises(MissingWeightsError, match="no .safetensors"):
+        with pytest.raises(MissingWeightsError, match=r"no \.safetensors"):
             resolve_weights("depth", profile="paper")
 
 

@@ -100,7 +100,7 @@ class TestPipelines:
         crawler = crawler_with_spider({"CINEMA_IMAGE_DOMAINS": ["cdn.example.kr"]})
         p = ValidateItemPipeline.from_crawler(crawler)
         assert p.process_item(item("https://cdn.example.kr/a.jpg")).image_url.endswith("a.jpg")
-        with pytest.raises(ItemRejected, match="offsite_image: image host 'other.kr'") as e:
+        with pytest.raises(ItemRejected, match=r"offsite_image: image host 'other\.kr'") as e:
             p.process_item(item("https://other.kr/a.jpg"))
         assert isinstance(e.value, DropItem) and e.value.reason == "offsite_image"
         with pytest.raises(ItemRejected, match="invalid_url"):

@@ -231,7 +231,7 @@ class TestSaveLoadCorpus:
         with pytest.raises(ValueError, match="0000000000000000"):
             load_corpus(path)
         (path / "corpus_meta.json").unlink()
-        with pytest.raises(FileNotFoundError, match="corpus_meta.json"):
+        with pytest.raises(FileNotFoundError, match=r"corpus_meta\.json"):
             load_corpus(path)
 
 

@@ -146,7 +146,8 @@ class TestTrainLora:
         peft_model = load_adapter(llm, trained["result"].adapter_dir)
         assert isinstance(peft_model, PeftModel) and not peft_model.training
         tok = llm.tokenizer
-        held = [tokenize_example(tok, p, t, 96) for p, t in zip(corpus.held_out["prompt"], corpus.held_out["text"])]
+        pairs = zip(corpus.held_out["prompt"], corpus.held_out["text"], strict=True)
+        held = [tokenize_example(tok, p, t, 96) for p, t in pairs]
         pad = tok.pad_token_id
         assert held_out_loss(peft_model, held, pad, 4) == pytest.approx(trained["result"].held_out_loss, rel=1e-5)
 
@@ -225,7 +226,7 @@ class TestLoadAdapter:
 
     def test_incomplete(self, tmp_path, tiny_cache):
         (tmp_path / "adapter_config.json").write_text("{}")
-        with pytest.raises(FileNotFoundError, match="training_config.json"):
+        with pytest.raises(FileNotFoundError, match=r"training_config\.json"):
             load_adapter(_llm(tiny_cache), tmp_path)
 
     def test_apply_lora_refuses_peft_model(self, trained, tiny_cache):

@@ -126,7 +126,7 @@ class TestGeneratePrompts:
         assert generate_prompts(llm, "flood", num_prompts=2, seed=3, max_new_tokens=16) == plain
 
     def test_missing_adapter(self, llm, tmp_path):
-        with pytest.raises(FileNotFoundError, match="adapter_config.json"):
+        with pytest.raises(FileNotFoundError, match=r"adapter_config\.json"):
             generate_prompts(llm, "flood", adapter_path=tmp_path)
 
     def test_adapter_of_another_base_model_is_refused(self, llm, tiny_cache, tmp_path):
@@ -143,4 +143,6 @@ class TestGeneratePrompts:
 
 def training_config(adapter_dir, fingerprint):
     """The file train_lora writes beside the peft files, with the base model's fingerprint."""
-    (adapter_dir / TRAINING_CONFIG).write_text(json.dumps({"base_model_id": "test", "base_model_fingerprint": fingerprint}))
+    (adapter_dir / TRAINING_CONFIG).write_text(
+        json.dumps({"base_model_id": "test", "base_model_fingerprint": fingerprint})
+    )

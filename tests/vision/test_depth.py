@@ -25,7 +25,7 @@ class TestEstimateDepth:
         images.append(Image.new("L", (40, 40), 90))
         depths = estimate_depth(depth_model, images)
         assert len(depths) == 3
-        for image, d in zip(images, depths):
+        for image, d in zip(images, depths, strict=True):
             assert d.shape == (image.height, image.width) and d.dtype == np.float32
             assert np.isfinite(d).all()
         # Deterministic (eval mode).

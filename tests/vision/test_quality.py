@@ -193,7 +193,7 @@ class TestFilterImages:
 
     def test_checks(self, tmp_path):
         p = save(tmp_path, "a.png", photo(1))
-        with pytest.raises(FileNotFoundError, match="nope.png"):
+        with pytest.raises(FileNotFoundError, match=r"nope\.png"):
             filter_images([tmp_path / "nope.png"], detect_people=None)
         with pytest.raises(ValueError, match="hash_distance must be in \\[0, 64\\], got 65"):
             filter_images([p], hash_distance=65, detect_people=None)

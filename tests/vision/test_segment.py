@@ -30,7 +30,7 @@ def images():
 def test_format_text_prompt():
     assert format_text_prompt(("Water", " flood  water")) == "water. flood water."
     assert format_text_prompt("Fire. smoke") == "fire. smoke."
-    with pytest.raises(ValueError, match="' . '"):
+    with pytest.raises(ValueError, match=r"' \. '"):
         format_text_prompt(" . ")
 
 
@@ -39,7 +39,7 @@ class TestSegmentMotion:
         prompts = get_disaster("flood").motion_prompts
         results = segment_motion(grounding, segmenter, images, prompts, box_threshold=0.0)
         assert len(results) == len(images)
-        for image, r in zip(images, results):
+        for image, r in zip(images, results, strict=True):
             hw = (image.height, image.width)
             assert r.mask.dtype == bool and r.mask.shape == hw
             assert not r.empty and len(r.labels) == len(r.boxes) == len(r.scores) == len(r.masks) > 0
@@ -69,7 +69,7 @@ class TestSegmentMotion:
 
     def test_nothing_found_is_empty_not_error(self, grounding, segmenter, images):
         results = segment_motion(grounding, segmenter, images, "fire. smoke.", box_threshold=1.01)
-        for image, r in zip(images, results):
+        for image, r in zip(images, results, strict=True):
             assert r.empty and not r.mask.any()
             assert r.mask.shape == (image.height, image.width)
             assert r.masks.shape == (0, image.height, image.width) and r.boxes.shape == (0, 4)
@@ -86,7 +86,7 @@ class TestSegmentMotion:
         assert len(segment_motion(grounding, segmenter, images[:1], long_prompt, box_threshold=0.0)) == 1
 
     def test_bad_thresholds(self, grounding, segmenter, images):
-        with pytest.raises(ValueError, match="1.5"):
+        with pytest.raises(ValueError, match=r"1\.5"):
             segment_motion(grounding, segmenter, images, "water.", text_threshold=1.5)
 
 
@@ -112,7 +112,7 @@ class TestLangSAM:
         assert "tiny-grounding" in repr(model)
         out = model.predict(images, ["water. river.", "smoke"], box_threshold=0.0, text_threshold=0.25)
         assert len(out) == 2
-        for image, r in zip(images, out):
+        for image, r in zip(images, out, strict=True):
             assert set(r) == {"boxes", "scores", "labels", "text_labels", "masks", "mask_scores"}
             n = len(r["boxes"])
             assert r["masks"].shape == (n, image.height, image.width) and len(r["mask_scores"]) == n
