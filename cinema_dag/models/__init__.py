@@ -19,6 +19,7 @@ from cinema_dag.models.errors import (
 )
 from cinema_dag.models.loaded import (
     LoadedCaptioner,
+    LoadedClip,
     LoadedComponent,
     LoadedDepth,
     LoadedGrounding,
@@ -64,4 +65,5 @@ __all__ = [
     "LoadedGrounding",
     "LoadedSegmenter",
     "LoadedDepth",
+    "LoadedClip",
 ]

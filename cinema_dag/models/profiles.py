@@ -10,6 +10,10 @@ read defaults at definition-load time.
 * ``paper`` (the paper's setup): ``meta-llama/Llama-2-7b-hf``,
   ``stable-diffusion-v1-5/stable-diffusion-v1-5``, ``Salesforce/blip-image-captioning-large``,
   ``IDEA-Research/grounding-dino-base``, ``facebook/sam-vit-huge``, ``Intel/dpt-large``.
+
+``clip`` is not a stage of the chain: it scores prompt-image agreement in the evaluation
+(``openai/clip-vit-base-patch32`` for ``fast``, ``openai/clip-vit-large-patch14`` for ``paper``, the
+usual CLIP-score model; the tiny one is random and only exercises the code).
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ __all__ = [
     "weights_env_var",
 ]
 
-#: The components of the generation chain, in chain order.
-COMPONENTS: tuple[str, ...] = ("llm", "text_to_image", "captioner", "grounding", "segmenter", "depth")
+#: The components of the generation chain, in chain order, then the evaluation's CLIP.
+COMPONENTS: tuple[str, ...] = ("llm", "text_to_image", "captioner", "grounding", "segmenter", "depth", "clip")
 
 DEFAULT_PROFILE = "tiny"
 
@@ -128,6 +132,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                 "grounding": _tiny("grounding", **_SEGMENT_DEFAULTS),
                 "segmenter": _tiny("segmenter", mask_threshold=0.0),
                 "depth": _tiny("depth"),
+                "clip": _tiny("clip"),
             },
         ),
         "fast": Profile(
@@ -155,6 +160,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                 "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-tiny", _SEGMENT_DEFAULTS),
                 "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-base", {"mask_threshold": 0.0}),
                 "depth": ComponentSpec("depth", "Intel/dpt-hybrid-midas"),
+                "clip": ComponentSpec("clip", "openai/clip-vit-base-patch32"),
             },
         ),
         "paper": Profile(
@@ -181,6 +187,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                 "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-base", _SEGMENT_DEFAULTS),
                 "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-huge", {"mask_threshold": 0.0}),
                 "depth": ComponentSpec("depth", "Intel/dpt-large"),
+                "clip": ComponentSpec("clip", "openai/clip-vit-large-patch14"),
             },
         ),
     }
