@@ -12,6 +12,7 @@ No Dagster here, and torch, transformers and scikit-image load inside the functi
 * :mod:`.evaluate` -- one generated set against the reference photos: every cell.
 * :mod:`.paper` -- the paper's published numbers.
 * :mod:`.table` -- rows, changes, regressions; Markdown, CSV and Parquet.
+* :mod:`.history` -- the three arms, a type's record as rows, the previous adapter's numbers.
 """
 
 from .cells import METRIC_KEYS, METRICS, Cell, MetricInfo, MetricUnavailable, format_cell, is_number, unavailable
@@ -19,6 +20,7 @@ from .clip_score import TINY_CLIP_NOTE, clip_label, clip_scores
 from .evaluate import FID_RELIABLE_COUNT, ArmResult, ReferenceSet, Scorers, evaluate_images, load_scorers
 from .features import FeatureExtractor, InceptionFeatures, bundled_inception_path
 from .fid import frechet_distance, kernel_distance
+from .history import ADAPTER_ARM, ARMS, REUSABLE_ARMS, fingerprint, missing_rows, previous_adapter, record_rows, reusable_arms
 from .images import as_rgb, as_rgb_list, square_resize
 from .lpips import lpips_distance
 from .pairs import DEFAULT_MAX_PAIRS, DEFAULT_PAIR_SIZE, mean_over_pairs, sample_pairs, set_ssim, ssim
@@ -48,4 +50,6 @@ __all__ = [
     "PAPER_SOURCE", "PAPER_MODELS", "PAPER_TABLE1", "paper_metrics",
     "SOURCE_MEASURED", "SOURCE_PAPER", "SOURCE_CHANGE", "TableRow", "paper_rows", "change_cells", "regressions",
     "to_markdown", "write_csv", "write_parquet",
+    "ARMS", "ADAPTER_ARM", "REUSABLE_ARMS", "fingerprint", "reusable_arms", "previous_adapter", "record_rows",
+    "missing_rows",
 ]

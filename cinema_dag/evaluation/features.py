@@ -164,12 +164,14 @@ class InceptionFeatures:
 
         arrays = as_rgb_list(images, "images", min_count=0)
         out = np.empty((len(arrays), self.dims), np.float64)
-        with torch.inference_mode():
+        # Unoptimised TorchScript execution: the profiling executor's first two calls re-optimise the
+        # graph for seconds, which a handful of images never pays back (and it is no slower after).
+        with torch.inference_mode(), torch.jit.optimized_execution(False):
             for start in range(0, len(arrays), self.batch_size):
                 chunk = arrays[start:start + self.batch_size]
                 # Resized one by one: the sets mix sizes and aspect ratios.
                 batch = torch.cat([
-                    _resize_299(torch.from_numpy(a).to(self.device).permute(2, 0, 1)[None].float()) for a in chunk
+                    _resize_299(torch.from_numpy(a.copy()).to(self.device).permute(2, 0, 1)[None].float()) for a in chunk
                 ])
                 batch = (batch / 128.0 - 1.0).clamp_(-1.0, 1.0 - 1.0 / 128.0)
                 feats = self._model(batch)
