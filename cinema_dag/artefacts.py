@@ -1,25 +1,42 @@
-"""File formats of the pipeline's artefacts: one reader and one writer per kind, in one place.
+"""The pipeline's artefact files: every name, and one reader and one writer per kind, in one place.
 
-Every writer writes into a staging folder given by :class:`cinema_dag.storage.ArtefactStorage`;
-every reader takes the folder of a complete partition. Images are indexed ``000, 001, …`` across
-stages, so ``image_003.png`` has ``mask_003.png``, ``depth_003.npy`` and ``flow_003.npy``.
+A partition folder (from :class:`cinema_dag.storage.ArtefactStorage`: ``stage`` to write,
+``require`` to read) holds per-image files of one or more :class:`IndexedFiles` kinds, indexed
+``000, 001, …`` across stages — ``image_003.png`` has ``mask_003.png``, ``disparity_003.npy``,
+``ldi_003.npz`` and ``flow_003.npy`` — and the single files and folders named below. Assets ask
+for names here instead of spelling them, so writer and readers cannot drift apart. Every writer
+goes through :mod:`cinema_dag.atomic` (no half file, usual permissions).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
+from cinema_dag.atomic import atomic_path, atomic_write_bytes, atomic_write_json
+
+if TYPE_CHECKING:
+    from cinema_dag.cinemagraph.ldi import LayeredDepthImage
+
 __all__ = [
+    "IndexedFiles",
+    "IMAGE", "MASK", "DISPARITY", "DISPARITY_PNG", "LDI", "POINTS", "FLOW",
+    "PROMPTS_FILE", "IMAGES_FILE", "MASKS_FILE", "LIBRARY_FILE", "CHECK_FILE",
+    "CAPTIONS_DIR", "CORPUS_DIR", "ADAPTER_DIR",
+    "cinemagraph_stem",
     "write_json", "read_json",
     "write_images", "read_images", "read_images_from_paths",
     "write_masks", "read_masks",
     "write_arrays", "read_arrays",
+    "write_ldis", "read_ldi", "read_ldis",
+    "write_disparity_pngs",
     "MAX_IMAGE_PIXELS",
 ]
 
@@ -27,74 +44,156 @@ __all__ = [
 MAX_IMAGE_PIXELS = 64_000_000
 
 
-def write_json(folder: Path, name: str, value: Any) -> Path:
-    path = Path(folder) / name
-    path.write_text(json.dumps(value, indent=2, ensure_ascii=False), encoding="utf-8")
-    return path
+@dataclass(frozen=True)
+class IndexedFiles:
+    """One kind of per-image file: ``<prefix>_000<suffix>``, ``<prefix>_001<suffix>`` …
+
+    Example:
+        >>> LDI.name(3)
+        'ldi_003.npz'
+    """
+
+    prefix: str
+    suffix: str
+
+    def name(self, index: int) -> str:
+        """The file name of image ``index``."""
+        if index < 0 or index > 999:
+            raise ValueError(f"`index` must be in [0, 999] (three digits); got {index}")
+        return f"{self.prefix}_{index:03d}{self.suffix}"
+
+    def path(self, folder: str | os.PathLike[str], index: int) -> Path:
+        """The file of image ``index`` in ``folder``."""
+        return Path(folder) / self.name(index)
+
+    def paths(self, folder: str | os.PathLike[str]) -> list[Path]:
+        """The files of this kind in ``folder``, in index order."""
+        return sorted(Path(folder).glob(f"{self.prefix}_[0-9][0-9][0-9]{self.suffix}"))
 
 
-def read_json(folder: Path, name: str) -> Any:
+IMAGE = IndexedFiles("image", ".png")                 # disaster_images: RGB, lossless
+MASK = IndexedFiles("mask", ".png")                   # motion_masks: 8-bit 0/255
+DISPARITY = IndexedFiles("disparity", ".npy")         # depth_maps: float32, larger = nearer
+DISPARITY_PNG = IndexedFiles("disparity", ".png")     # depth_maps: 16-bit preview of the same map
+LDI = IndexedFiles("ldi", ".npz")                     # depth_ldis: LayeredDepthImage.to_bytes
+POINTS = IndexedFiles("points", ".ply")               # depth_ldis: open3d point cloud
+FLOW = IndexedFiles("flow", ".npy")                   # flow_fields: float32 (H, W, 2), px/frame
+
+PROMPTS_FILE = "prompts.json"     # generated_prompts
+IMAGES_FILE = "images.json"       # disaster_images: settings and the prompt of each image
+MASKS_FILE = "masks.json"         # motion_masks: prompts, thresholds, detections
+LIBRARY_FILE = "library.json"     # cinemagraphs: one record per video
+CHECK_FILE = "check.json"         # prompt_lora: the held-out loss check's verdict
+CAPTIONS_DIR = "dataset"          # image_captions: a datasets.Dataset
+CORPUS_DIR = "corpus"             # prompt_corpus: a datasets.DatasetDict
+ADAPTER_DIR = "adapter"           # prompt_lora: the peft adapter folder
+
+
+def cinemagraph_stem(image: int, camera: str, seed: int) -> str:
+    """The name, without suffix, of a cinemagraph's ``.mp4``, ``.gif`` and poster ``.png``.
+
+    Example:
+        >>> cinemagraph_stem(0, "circle", 3)
+        '000_circle_s3'
+    """
+    return f"{image:03d}_{camera}_s{seed}"
+
+
+def _kind(kind: IndexedFiles | str, suffix: str) -> IndexedFiles:
+    return kind if isinstance(kind, IndexedFiles) else IndexedFiles(kind, suffix)
+
+
+def write_json(folder: str | os.PathLike[str], name: str, value: Any) -> Path:
+    """Write ``value`` as UTF-8 JSON (indent 2, Korean kept readable) to ``folder/name``."""
+    return atomic_write_json(Path(folder) / name, value)
+
+
+def read_json(folder: str | os.PathLike[str], name: str) -> Any:
     path = Path(folder) / name
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: the upstream artefact is incomplete; re-materialize it")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _indexed(folder: Path, prefix: str, suffix: str) -> list[Path]:
-    return sorted(Path(folder).glob(f"{prefix}_[0-9][0-9][0-9]{suffix}"))
-
-
-def write_images(folder: Path, images: list[Image.Image], prefix: str = "image") -> list[Path]:
-    """Save RGB images as ``<prefix>_000.png …`` (lossless)."""
+def write_images(folder: str | os.PathLike[str], images: list[Image.Image],
+                 kind: IndexedFiles = IMAGE) -> list[Path]:
+    """Save RGB images as ``image_000.png …`` (lossless)."""
     paths = []
     for i, image in enumerate(images):
-        path = Path(folder) / f"{prefix}_{i:03d}.png"
-        image.convert("RGB").save(path, format="PNG")
-        paths.append(path)
+        with atomic_path(kind.path(folder, i)) as tmp:
+            image.convert("RGB").save(tmp, format="PNG")
+        paths.append(kind.path(folder, i))
     return paths
 
 
-def read_images(folder: Path, prefix: str = "image") -> list[Image.Image]:
-    """Load the ``<prefix>_NNN.png`` images of a folder, in order, as RGB.
+def read_images(folder: str | os.PathLike[str], kind: IndexedFiles = IMAGE) -> list[Image.Image]:
+    """Load the ``image_NNN.png`` images of a folder, in order, as RGB.
 
     Raises:
         ValueError: for an undecodable or oversized image, naming the file.
     """
-    return read_images_from_paths(_indexed(folder, prefix, ".png"))
+    return read_images_from_paths(kind.paths(folder))
 
 
-def write_masks(folder: Path, masks: list[np.ndarray], prefix: str = "mask") -> list[Path]:
+def write_masks(folder: str | os.PathLike[str], masks: list[np.ndarray], kind: IndexedFiles = MASK) -> list[Path]:
     """Save boolean masks (H, W) as 8-bit PNGs with values 0 and 255."""
     paths = []
     for i, mask in enumerate(masks):
         mask = np.asarray(mask)
         if mask.ndim != 2:
             raise ValueError(f"mask {i} must be (H, W); got shape {mask.shape}")
-        path = Path(folder) / f"{prefix}_{i:03d}.png"
-        Image.fromarray(np.where(mask.astype(bool), 255, 0).astype(np.uint8), mode="L").save(path)
-        paths.append(path)
+        with atomic_path(kind.path(folder, i)) as tmp:
+            Image.fromarray(np.where(mask.astype(bool), 255, 0).astype(np.uint8), mode="L").save(tmp, format="PNG")
+        paths.append(kind.path(folder, i))
     return paths
 
 
-def read_masks(folder: Path, prefix: str = "mask") -> list[np.ndarray]:
+def read_masks(folder: str | os.PathLike[str], kind: IndexedFiles = MASK) -> list[np.ndarray]:
     """Load the masks of a folder as boolean arrays (H, W)."""
-    return [np.asarray(Image.open(p).convert("L")) > 127 for p in _indexed(folder, prefix, ".png")]
+    return [np.asarray(Image.open(p).convert("L")) > 127 for p in kind.paths(folder)]
 
 
-def write_arrays(folder: Path, arrays: list[np.ndarray], prefix: str) -> list[Path]:
-    """Save arrays losslessly as ``<prefix>_NNN.npy`` (no pickle)."""
+def write_arrays(folder: str | os.PathLike[str], arrays: list[np.ndarray], kind: IndexedFiles | str) -> list[Path]:
+    """Save arrays losslessly as ``<prefix>_NNN.npy`` (no pickle); ``kind`` e.g. :data:`FLOW`."""
+    kind = _kind(kind, ".npy")
     paths = []
     for i, array in enumerate(arrays):
-        path = Path(folder) / f"{prefix}_{i:03d}.npy"
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-        path.write_bytes(buffer.getvalue())
-        paths.append(path)
+        paths.append(atomic_write_bytes(kind.path(folder, i), buffer.getvalue()))
     return paths
 
 
-def read_arrays(folder: Path, prefix: str) -> list[np.ndarray]:
-    return [np.load(p, allow_pickle=False) for p in _indexed(folder, prefix, ".npy")]
+def read_arrays(folder: str | os.PathLike[str], kind: IndexedFiles | str) -> list[np.ndarray]:
+    """Load the ``<prefix>_NNN.npy`` arrays of a folder, in order; ``kind`` e.g. :data:`FLOW`."""
+    return [np.load(p, allow_pickle=False) for p in _kind(kind, ".npy").paths(folder)]
+
+
+def write_ldis(folder: str | os.PathLike[str], ldis: list[LayeredDepthImage]) -> list[Path]:
+    """Save layered depth images as ``ldi_NNN.npz``."""
+    return [atomic_write_bytes(LDI.path(folder, i), ldi.to_bytes()) for i, ldi in enumerate(ldis)]
+
+
+def read_ldi(folder: str | os.PathLike[str], index: int) -> LayeredDepthImage:
+    """Load ``ldi_<index>.npz``; one at a time keeps memory flat for long lists."""
+    from cinema_dag.cinemagraph.ldi import LayeredDepthImage  # noqa: PLC0415 - the engine imports torch
+
+    path = LDI.path(folder, index)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: re-materialize depth_ldis")
+    return LayeredDepthImage.from_bytes(path.read_bytes())
+
+
+def read_ldis(folder: str | os.PathLike[str]) -> list[LayeredDepthImage]:
+    """Load every ``ldi_NNN.npz`` of a folder, in order."""
+    return [read_ldi(folder, i) for i in range(len(LDI.paths(folder)))]
+
+
+def write_disparity_pngs(folder: str | os.PathLike[str], maps: list[np.ndarray]) -> list[Path]:
+    """Save 16-bit PNG previews (min-max normalised) of disparity maps as ``disparity_NNN.png``."""
+    from cinema_dag.vision.depth import depth_to_png16  # noqa: PLC0415 - imports torch
+
+    return [atomic_write_bytes(DISPARITY_PNG.path(folder, i), depth_to_png16(m)) for i, m in enumerate(maps)]
 
 
 def read_images_from_paths(paths: list[Path]) -> list[Image.Image]:

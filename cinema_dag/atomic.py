@@ -17,8 +17,10 @@ Local paths only: object storage has its own commit protocol (:mod:`cinema_dag.s
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -33,20 +35,45 @@ __all__ = [
     "atomic_write_text",
     "atomic_write_json",
     "atomic_dir",
+    "leftovers",
     "temp_name",
 ]
 
 
 def _umask() -> int:
+    # Linux says it without changing it; os.umask() must set it to read it, racing other threads.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 def temp_name(path: os.PathLike[str] | str, kind: str = "tmp") -> Path:
-    """A fresh hidden name beside ``path`` that keeps its suffix: ``.<stem>.<pid>.<hex>.<kind><suffix>``."""
+    """A fresh hidden name beside ``path`` that keeps its suffix: ``.<stem>.<pid>.<hex>.<kind><suffix>``.
+
+    ``kind`` is ``"tmp"`` for a version being written and ``"old"`` for one being retired.
+    """
     path = Path(path)
     return path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.{kind}{path.suffix}")
+
+
+def leftovers(path: os.PathLike[str] | str) -> list[Path]:
+    """The temp and retired siblings of ``path`` that interrupted or killed writers left behind.
+
+    They are the :func:`temp_name` names of ``path`` (files or folders); a live writer's temp is
+    among them too, so only call this where no other writer of ``path`` can run (under a lock).
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.stem)}\.\d+\.[0-9a-f]{{8}}\.(?:tmp|old){re.escape(path.suffix)}")
+    if not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -130,28 +157,59 @@ def atomic_write_json(path: os.PathLike[str] | str, value: Any, indent: int | No
 
 
 @contextmanager
-def atomic_dir(path: os.PathLike[str] | str) -> Iterator[Path]:
+def atomic_dir(path: os.PathLike[str] | str, *, keep_existing: bool = False) -> Iterator[Path]:
     """Yield an empty temp folder beside ``path``; on success it replaces ``path`` whole.
 
     A rename cannot overwrite a non-empty folder, so an existing ``path`` is first renamed aside,
     the new folder renamed in, then the old one deleted: readers see the old folder or the new one
     (for an instant, between the two renames, none). On an exception the temp folder is deleted and
-    ``path`` stays as it was.
+    ``path`` stays as it was. Every file in the new folder is fsynced before it is renamed in, so a
+    power cut cannot publish empty files, whoever wrote them (ffmpeg, open3d, ``save_pretrained``).
+
+    Args:
+        path: the folder to publish.
+        keep_existing: when ``path`` exists at the end (another process won a race to build the
+            same thing), keep it and discard the new folder instead of replacing it.
+
+    Example:
+        >>> import tempfile
+        >>> target = Path(tempfile.mkdtemp()) / "model"
+        >>> with atomic_dir(target) as tmp:
+        ...     _ = (tmp / "weights.bin").write_bytes(b"...")
+        >>> sorted(p.name for p in target.iterdir())
+        ['weights.bin']
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = temp_name(path)
     os.mkdir(tmp, 0o777)
     retired: Path | None = None
     try:
         yield tmp
-        if path.exists():
-            retired = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.old")
-            os.replace(path, retired)
-        os.replace(tmp, path)
+        _fsync_tree(tmp)
+        if keep_existing:
+            try:
+                os.rename(tmp, path)  # fails on an existing non-empty folder: the other one wins
+            except OSError as err:
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not path.is_dir():
+                    raise
+        else:
+            if path.exists():
+                retired = temp_name(path, "old")
+                os.replace(path, retired)
+            os.replace(tmp, path)
         _fsync_dir(path.parent)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            file = Path(dirpath, name)
+            if not file.is_symlink():
+                _fsync_file(file)
+        _fsync_dir(Path(dirpath))

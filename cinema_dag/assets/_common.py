@@ -13,6 +13,11 @@ GROUP_GENERATION = "generation"
 GROUP_ENGINE = "cinemagraph_engine"
 GROUP_TRAINING = "training"
 
+#: The partition folder of unpartitioned assets (prompt_corpus, prompt_lora): one current version.
+ALL = "all"
+#: prompt_lora's blocking check; generated_prompts uses an adapter only when it passed.
+LOSS_CHECK = "held_out_loss_below_base"
+
 
 @contextmanager
 def timed(context: dg.AssetExecutionContext, step: str, timings: dict[str, float],

@@ -25,7 +25,8 @@ class CaptionConfig(dg.Config):
 def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, store: ArtefactStore,
                    models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
     """One row per kept photo: image path, caption, disaster type, source page, image URL, licence."""
-    from cinema_dag.artefacts import read_images_from_paths
+    from cinema_dag.artefacts import CAPTIONS_DIR, read_images_from_paths
+    from cinema_dag.scraping.layout import MANIFEST_FILE
     from cinema_dag.text.corpus import CaptionRow, build_captions_dataset, save_captions_dataset
     from cinema_dag.vision.caption import caption_images
     from cinema_dag.vision.quality import read_manifest
@@ -36,7 +37,7 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
     samples: list[str] = []
     for key in context.partition_keys:
         folder = store.require("scraped_images", key)
-        kept = read_manifest(folder / "manifest.json").kept
+        kept = read_manifest(folder / MANIFEST_FILE).kept
         captions: list[str] = []
         if kept:
             if captioner is None:
@@ -53,7 +54,7 @@ def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, sto
                            licence=row.licence or "")
                 for row, caption in zip(kept, captions)]
         with store.stage("image_captions", key, {"rows": len(rows)}) as out:
-            save_captions_dataset(build_captions_dataset(rows), out / "dataset")
+            save_captions_dataset(build_captions_dataset(rows), out / CAPTIONS_DIR)
         counts[key] = len(rows)
         samples.extend(f"| {key} | {r.caption[:120]} |" for r in rows[:3])
     device.free_memory()

@@ -90,16 +90,14 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
     a looping ``.gif`` and a poster ``.png`` each, and ``library.json`` listing them with each
     video's quality measures (seam, unfilled pixels, flicker, motion, sharpness S(t)), which the
     asset checks judge."""
-    from cinema_dag.artefacts import read_arrays, write_json
-    from cinema_dag.cinemagraph import (
-        CinemagraphRenderer, LayeredDepthImage, camera_path, write_gif, write_mp4, write_poster,
-    )
+    from cinema_dag.artefacts import FLOW, LIBRARY_FILE, cinemagraph_stem, read_arrays, read_ldi, write_json
+    from cinema_dag.cinemagraph import CinemagraphRenderer, camera_path, write_gif, write_mp4, write_poster
     from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_loop
     from cinema_dag.previews import gif_markdown
 
     key = context.partition_key
     ldi_folder = store.require("depth_ldis", key)
-    flows = read_arrays(store.require("flow_fields", key), "flow")
+    flows = read_arrays(store.require("flow_fields", key), FLOW)
     kinds = [_camera_kind(c, key) for c in config.cameras]
     torch_device = device.torch_device()
     thresholds = LoopThresholds(
@@ -110,7 +108,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
     library, preview, verdicts = [], None, []
     with store.stage("cinemagraphs", key, {"num_frames": config.num_frames, "fps": config.fps}) as out:
         for i, flow in enumerate(flows):
-            ldi = LayeredDepthImage.load(ldi_folder / f"ldi_{i:03d}.npz")
+            ldi = read_ldi(ldi_folder, i)
             for kind in kinds:
                 for seed in config.seeds:
                     path = camera_path(kind, config.num_frames, scale=config.camera_scale, seed=seed)
@@ -126,7 +124,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                                                still_camera=path.is_still)
                         verdict = check_loop(quality, thresholds)
                     frames = _resize(result.frames, config.width)
-                    name = f"{i:03d}_{kind}_s{seed}"
+                    name = cinemagraph_stem(i, kind, seed)
                     with timed(context, "encode", timings):
                         write_mp4(frames, out / f"{name}.mp4", fps=config.fps, crf=config.crf)
                         if config.gif:
@@ -140,13 +138,13 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                                     "render_seconds": round(float(result.stats["render_s"]), 4),
                                     "hole_fraction_before_fill": result.stats["hole_fraction_mean"],
                                     "quality": quality.to_dict(),
-                                    "checks": {c: verdict[key].passed for c, (key, _, _) in QUALITY_CHECKS.items()}})
+                                    "checks": {c: verdict[v].passed for c, (v, _, _) in QUALITY_CHECKS.items()}})
                     verdicts.append((name, verdict))
                     context.log.info(f"{name}: {frames.shape[2]}x{frames.shape[1]}, seam ratio {seam:.3f}, "
                                      f"quality {quality.to_dict()}")
                     if preview is None:
                         preview = frames
-        write_json(out, "library.json", library)
+        write_json(out, LIBRARY_FILE, library)
     device.free_memory()
     return dg.MaterializeResult(metadata={
         "num_videos": len(library),

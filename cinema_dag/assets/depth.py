@@ -17,9 +17,9 @@ from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: ModelRegistry,
                device: TorchDevice) -> dg.MaterializeResult:
     """Per image: ``disparity_NNN.npy`` (float32, larger = nearer) and a 16-bit PNG of the same map."""
-    from cinema_dag.artefacts import read_images, write_arrays
+    from cinema_dag.artefacts import DISPARITY, read_images, write_arrays, write_disparity_pngs
     from cinema_dag.previews import colorize, png_markdown
-    from cinema_dag.vision.depth import depth_to_png16, estimate_depth
+    from cinema_dag.vision.depth import estimate_depth
 
     key = context.partition_key
     images = read_images(store.require("disaster_images", key))
@@ -29,9 +29,8 @@ def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: 
     with timed(context, "estimate", timings, f"{len(images)} images"):
         maps = estimate_depth(depth_model, images)
     with store.stage("depth_maps", key) as out:
-        write_arrays(out, maps, "disparity")
-        for i, disparity in enumerate(maps):
-            (out / f"disparity_{i:03d}.png").write_bytes(depth_to_png16(disparity))
+        write_arrays(out, maps, DISPARITY)
+        write_disparity_pngs(out, maps)
     device.free_memory()
     return dg.MaterializeResult(metadata={
         "num_maps": len(maps),

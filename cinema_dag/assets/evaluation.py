@@ -6,9 +6,8 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import timed, timing_metadata
+from cinema_dag.assets._common import ALL, timed, timing_metadata
 from cinema_dag.assets.prompts import _usable_adapter
-from cinema_dag.assets.training import ALL
 from cinema_dag.disasters import DISASTER_KEYS
 from cinema_dag.evaluation.fid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS
 from cinema_dag.evaluation.pairs import DEFAULT_MAX_PAIRS, DEFAULT_PAIR_SIZE
@@ -67,7 +66,9 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     scored, and the previous adapter's numbers."""
     import numpy as np
 
-    from cinema_dag.artefacts import read_images, read_images_from_paths, read_json, write_images, write_json
+    from cinema_dag.artefacts import (
+        IndexedFiles, read_images, read_images_from_paths, read_json, write_images, write_json,
+    )
     from cinema_dag.disasters import get_disaster
     from cinema_dag.evaluation import (
         ADAPTER_ARM, PAPER_TABLE1, ReferenceSet, evaluate_images, fingerprint, load_scorers, paper_rows,
@@ -101,7 +102,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
                 "llm": models.model_id("llm"), "num_images": config.num_images, "seed": config.seed,
                 "generation": generation, "pair_size": config.pair_size, "max_pairs": config.max_pairs,
                 "kid_subset_size": config.kid_subset_size, "kid_subsets": config.kid_subsets}
-    stored_folder = store.require("evaluation", key) if store.storage.is_complete("evaluation", key) else None
+    stored_folder = store.require("evaluation", key) if store.is_complete("evaluation", key) else None
     stored = read_json(stored_folder, RESULTS_FILE) if stored_folder is not None else None
     with timed(context, "load scorers", timings):
         scorers = load_scorers(load_clip=lambda: models.load("clip", torch_device, torch_dtype), device=torch_device)
@@ -133,7 +134,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     images = {}
     for arm in texts:
         if arm in reused:
-            images[arm] = read_images(stored_folder, prefix=arm)
+            images[arm] = read_images(stored_folder, IndexedFiles(arm, ".png"))
             continue
         with timed(context, "generate", timings, f"{arm}: {config.num_images} images"):
             pipe = models.load("text_to_image", torch_device, torch_dtype)
@@ -170,7 +171,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     }
     with store.stage("evaluation", key, {"adapter": adapter_version, "seed": config.seed}) as out:
         for arm, arm_images in images.items():
-            write_images(out, arm_images, prefix=arm)
+            write_images(out, arm_images, IndexedFiles(arm, ".png"))  # keyword_000.png, base_000.png …
         if not isinstance(reference.features, str):
             np.save(out / REFERENCE_FEATURES_FILE, reference.features, allow_pickle=False)
         write_json(out, RESULTS_FILE, record)
@@ -236,7 +237,7 @@ def evaluation_summary(context: dg.AssetExecutionContext, store: ArtefactStore) 
     rows, evaluated = [], []
     for key in DISASTER_KEYS:
         rows += paper_rows([key])
-        if store.storage.is_complete("evaluation", key):
+        if store.is_complete("evaluation", key):
             rows += record_rows(read_json(store.require("evaluation", key), RESULTS_FILE))
             evaluated.append(key)
         else:

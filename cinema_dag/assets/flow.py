@@ -27,20 +27,20 @@ class FlowConfig(dg.Config):
 )
 def flow_fields(context: dg.AssetExecutionContext, config: FlowConfig, store: ArtefactStore) -> dg.MaterializeResult:
     """Per image ``flow_NNN.npy`` (float32 H×W×2): water flows down-slope, fire and smoke rise …"""
-    from cinema_dag.artefacts import read_masks, write_arrays
-    from cinema_dag.cinemagraph import LayeredDepthImage, motion_field
+    from cinema_dag.artefacts import FLOW, read_ldi, read_masks, write_arrays
+    from cinema_dag.cinemagraph import motion_field
     from cinema_dag.previews import flow_to_color, png_markdown
 
     key = context.partition_key
     masks = read_masks(store.require("motion_masks", key))
     ldi_folder = store.require("depth_ldis", key)
-    depths = [LayeredDepthImage.load(ldi_folder / f"ldi_{i:03d}.npz").depth for i in range(len(masks))]
+    depths = [read_ldi(ldi_folder, i).depth for i in range(len(masks))]
     timings: dict[str, float] = {}
     with timed(context, "motion fields", timings, f"{len(masks)} images"):
         flows = [motion_field(key, mask, depth, arrows=config.arrows or None, speed=config.speed, seed=config.seed)
                  for mask, depth in zip(masks, depths)]
     with store.stage("flow_fields", key, {"seed": config.seed, "user_arrows": bool(config.arrows)}) as out:
-        write_arrays(out, flows, "flow")
+        write_arrays(out, flows, FLOW)
     speeds = [float(abs(f).max()) for f in flows]
     return dg.MaterializeResult(metadata={
         "num_fields": len(flows),

@@ -28,12 +28,12 @@ class ImageConfig(dg.Config):
 def disaster_images(context: dg.AssetExecutionContext, config: ImageConfig, store: ArtefactStore,
                     models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
     """Disaster-scene images from the generated prompts (Stable Diffusion, seeded, reproducible)."""
-    from cinema_dag.artefacts import read_json, write_images, write_json
+    from cinema_dag.artefacts import IMAGES_FILE, PROMPTS_FILE, read_json, write_images, write_json
     from cinema_dag.previews import png_markdown
     from cinema_dag.vision.generate import generate_images
 
     key = context.partition_key
-    prompts = read_json(store.require("generated_prompts", key), "prompts.json")
+    prompts = read_json(store.require("generated_prompts", key), PROMPTS_FILE)
     if not prompts:
         raise dg.Failure(f"generated_prompts for {key!r} is empty: nothing to render")
     chosen = [prompts[i % len(prompts)] for i in range(config.num_images)]
@@ -50,7 +50,7 @@ def disaster_images(context: dg.AssetExecutionContext, config: ImageConfig, stor
                 "seed": config.seed + i} for i, p in enumerate(chosen)]
     with store.stage("disaster_images", key, {"seed": config.seed, **settings}) as out:
         write_images(out, images)
-        write_json(out, "images.json", {"settings": settings, "images": records})
+        write_json(out, IMAGES_FILE, {"settings": settings, "images": records})
     device.free_memory()
     return dg.MaterializeResult(metadata={
         "num_images": len(images),

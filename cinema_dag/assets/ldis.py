@@ -24,13 +24,13 @@ def depth_ldis(context: dg.AssetExecutionContext, config: LdiConfig, store: Arte
     """Per image ``ldi_NNN.npz`` (colours, depths, alphas, labels, focal) and ``points_NNN.ply``."""
     import numpy as np
 
-    from cinema_dag.artefacts import read_arrays, read_images
+    from cinema_dag.artefacts import DISPARITY, POINTS, read_arrays, read_images, write_ldis
     from cinema_dag.cinemagraph import build_ldi, disparity_to_depth, save_ply
     from cinema_dag.previews import png_markdown
 
     key = context.partition_key
     images = read_images(store.require("disaster_images", key))
-    disparities = read_arrays(store.require("depth_maps", key), "disparity")
+    disparities = read_arrays(store.require("depth_maps", key), DISPARITY)
     if len(images) != len(disparities):
         raise dg.Failure(f"{key}: {len(images)} images but {len(disparities)} depth maps; re-materialize depth_maps")
     timings: dict[str, float] = {}
@@ -40,11 +40,11 @@ def depth_ldis(context: dg.AssetExecutionContext, config: LdiConfig, store: Arte
             depth = disparity_to_depth(disparity, max_depth=config.max_depth)
             ldis.append(build_ldi(np.asarray(image), depth, num_layers=config.num_layers))
     with store.stage("depth_ldis", key, {"num_layers": config.num_layers}) as out:
-        for i, ldi in enumerate(ldis):
-            (out / f"ldi_{i:03d}.npz").write_bytes(ldi.to_bytes())
-            if config.write_ply:
+        write_ldis(out, ldis)
+        if config.write_ply:
+            for i, ldi in enumerate(ldis):
                 with timed(context, "write ply", timings):
-                    save_ply(ldi.points(), out / f"points_{i:03d}.ply")
+                    save_ply(ldi.points(), POINTS.path(out, i))
     hidden = [int(ldi.alphas[1:].sum()) for ldi in ldis]
     return dg.MaterializeResult(metadata={
         "num_ldis": len(ldis),

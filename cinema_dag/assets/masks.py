@@ -26,7 +26,7 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
                  models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
     """Boolean masks of water, fire, smoke, snow … per image; an image where nothing is found gets an
     empty mask recorded as such (the cinemagraph then moves only the camera)."""
-    from cinema_dag.artefacts import read_images, write_json, write_masks
+    from cinema_dag.artefacts import MASKS_FILE, read_images, write_json, write_masks
     from cinema_dag.disasters import get_disaster
     from cinema_dag.previews import overlay_mask, png_markdown
     from cinema_dag.vision.segment import segment_motion
@@ -47,7 +47,7 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
         context.log.warning(f"image {i}: no region above the thresholds for {phrases}: empty mask")
     with store.stage("motion_masks", key, {"prompts": phrases}) as out:
         write_masks(out, [r.mask for r in results])
-        write_json(out, "masks.json", {"prompts": phrases, "box_threshold": config.box_threshold,
+        write_json(out, MASKS_FILE, {"prompts": phrases, "box_threshold": config.box_threshold,
                                        "text_threshold": config.text_threshold, "masks": records})
     device.free_memory()
     coverage = [r.coverage for r in results]

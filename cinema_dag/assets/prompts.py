@@ -3,11 +3,9 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.assets._common import ALL, GROUP_GENERATION, LOSS_CHECK, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
-
-from cinema_dag.assets.training import ADAPTER_SUBDIR, ALL, LOSS_CHECK
 
 ADAPTER_ASSET = "prompt_lora"
 
@@ -30,6 +28,7 @@ class PromptConfig(dg.Config):
 def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, store: ArtefactStore,
                       models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
     """Text-to-image prompts in the paper's metadata template, one set per disaster type."""
+    from cinema_dag.artefacts import PROMPTS_FILE, write_json
     from cinema_dag.text.prompts import generate_prompts
 
     key = context.partition_key
@@ -45,9 +44,7 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
         )
     records = [p.to_dict() for p in prompts]
     with store.stage("generated_prompts", key, {"seed": config.seed, "adapter": adapter_version}) as out:
-        from cinema_dag.artefacts import write_json
-
-        write_json(out, "prompts.json", records)
+        write_json(out, PROMPTS_FILE, records)
 
     table = "\n".join(f"| {i} | {r['prompt'][:160]} |" for i, r in enumerate(records))
     return dg.MaterializeResult(metadata={
@@ -65,15 +62,15 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
 
 def _usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore):
     """The newest prompt_lora adapter whose held-out check passed, as (folder, version), else (None, None)."""
-    from cinema_dag.artefacts import read_json
+    from cinema_dag.artefacts import ADAPTER_DIR, CHECK_FILE, read_json
 
-    if not store.storage.is_complete(ADAPTER_ASSET, ALL):
+    if not store.is_complete(ADAPTER_ASSET, ALL):
         context.log.warning("No prompt_lora adapter yet: generating with the base model.")
         return None, None
     folder = store.require(ADAPTER_ASSET, ALL)
     version = store.manifest(ADAPTER_ASSET, ALL)["metadata"].get("version")
-    if not read_json(folder, "check.json").get(LOSS_CHECK):
+    if not read_json(folder, CHECK_FILE).get(LOSS_CHECK):
         context.log.warning(f"prompt_lora {version} failed its held-out loss check: using the base model.")
         return None, None
     context.log.info(f"Using prompt_lora adapter {version}")
-    return folder / ADAPTER_SUBDIR, version
+    return folder / ADAPTER_DIR, version

@@ -79,6 +79,7 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
     disaster type; robots.txt is obeyed, downloads are bounded in size and type, and only the allowed
     domains are followed.
     """
+    from cinema_dag.scraping.layout import MANIFEST_FILE
     from cinema_dag.scraping.run import scrape
     from cinema_dag.vision.quality import filter_images, write_manifest
 
@@ -109,7 +110,7 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
                 row.path = str(_relative(row.path, out))
                 if row.duplicate_of:
                     row.duplicate_of = str(_relative(row.duplicate_of, out))
-            write_manifest(manifest, out / "manifest.json")
+            write_manifest(manifest, out / MANIFEST_FILE)
         if first_manifest is None:  # the UI table shows the first type's manifest
             first_manifest = manifest
         summary[key] = {"kept": len(manifest.kept), "rejected": len(manifest.rejected),

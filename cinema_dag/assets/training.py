@@ -5,14 +5,9 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_TRAINING, timed, timing_metadata
+from cinema_dag.assets._common import ALL, GROUP_TRAINING, LOSS_CHECK, timed, timing_metadata
 from cinema_dag.disasters import DISASTER_KEYS
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
-
-# Unpartitioned assets keep one current version in the partition folder "all".
-ALL = "all"
-ADAPTER_SUBDIR = "adapter"
-LOSS_CHECK = "held_out_loss_below_base"
 
 
 class CorpusConfig(dg.Config):
@@ -26,19 +21,20 @@ class CorpusConfig(dg.Config):
 def prompt_corpus(context: dg.AssetExecutionContext, config: CorpusConfig,
                   store: ArtefactStore) -> dg.MaterializeResult:
     """Instruction examples in the paper's metadata template from every captioned type, with a held-out split."""
+    from cinema_dag.artefacts import CAPTIONS_DIR, CORPUS_DIR
     from cinema_dag.text.corpus import build_prompt_corpus, load_captions_dataset, save_corpus
 
-    present = [k for k in DISASTER_KEYS if store.storage.is_complete("image_captions", k)]
+    present = [k for k in DISASTER_KEYS if store.is_complete("image_captions", k)]
     missing = [k for k in DISASTER_KEYS if k not in present]
     if missing:
         context.log.warning(f"image_captions missing for {missing}: training on {present or 'the seed examples only'}")
     rows = []
     for key in present:
-        rows.extend(load_captions_dataset(store.require("image_captions", key) / "dataset"))
+        rows.extend(load_captions_dataset(store.require("image_captions", key) / CAPTIONS_DIR))
     corpus = build_prompt_corpus(rows, held_out_fraction=config.held_out_fraction,
                                  include_seed=config.include_seed)
     with store.stage("prompt_corpus", ALL, {"data_version": corpus.data_version}) as out:
-        save_corpus(corpus, out / "corpus")
+        save_corpus(corpus, out / CORPUS_DIR)
     examples = corpus.train["text"][:5]
     return dg.MaterializeResult(metadata={
         "data_version": corpus.data_version,
@@ -79,11 +75,11 @@ def prompt_lora(context: dg.AssetExecutionContext, config: LoraConfig, store: Ar
 
     ``generated_prompts`` uses it only if its held-out loss beat the base model's (the blocking check).
     """
-    from cinema_dag.artefacts import write_json
+    from cinema_dag.artefacts import ADAPTER_DIR, CHECK_FILE, CORPUS_DIR, write_json
     from cinema_dag.text.corpus import load_corpus
     from cinema_dag.text.lora import train_lora
 
-    corpus = load_corpus(store.require("prompt_corpus", ALL) / "corpus")
+    corpus = load_corpus(store.require("prompt_corpus", ALL) / CORPUS_DIR)
     timings: dict[str, float] = {}
     with timed(context, "load model", timings):
         llm = models.load("llm", device.torch_device(), device.torch_dtype())
@@ -95,7 +91,7 @@ def prompt_lora(context: dg.AssetExecutionContext, config: LoraConfig, store: Ar
     with store.stage("prompt_lora", ALL, {"version": version}) as out:
         with timed(context, "train", timings, f"{config.max_steps} steps"):
             result = train_lora(
-                llm, corpus, adapter_dir=out / ADAPTER_SUBDIR, r=config.r, alpha=config.alpha,
+                llm, corpus, adapter_dir=out / ADAPTER_DIR, r=config.r, alpha=config.alpha,
                 dropout=config.dropout, target_modules=tuple(config.target_modules), lr=config.learning_rate,
                 max_steps=config.max_steps, batch_size=config.batch_size, max_length=config.max_length,
                 seed=config.seed, log_every=max(1, config.max_steps // 10), on_log=on_log,
@@ -103,7 +99,7 @@ def prompt_lora(context: dg.AssetExecutionContext, config: LoraConfig, store: Ar
         passed = (result.held_out_loss is not None and result.base_held_out_loss is not None
                   and result.held_out_loss < result.base_held_out_loss)
         # Readers (generated_prompts) use an adapter only if this check passed.
-        write_json(out, "check.json", {LOSS_CHECK: passed, "held_out_loss": result.held_out_loss,
+        write_json(out, CHECK_FILE, {LOSS_CHECK: passed, "held_out_loss": result.held_out_loss,
                                        "base_held_out_loss": result.base_held_out_loss})
     device.free_memory()
     return dg.MaterializeResult(
@@ -119,7 +115,7 @@ def prompt_lora(context: dg.AssetExecutionContext, config: LoraConfig, store: Ar
                                    else float("nan")),
             "tokens_per_s": result.tokens_per_s,
             "trainable_params": result.trainable_params,
-            "path": dg.MetadataValue.path(store.uri("prompt_lora", ALL, ADAPTER_SUBDIR)),
+            "path": dg.MetadataValue.path(store.uri("prompt_lora", ALL, ADAPTER_DIR)),
             **timing_metadata(timings),
         },
         check_results=[dg.AssetCheckResult(

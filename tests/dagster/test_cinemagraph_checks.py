@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from cinema_dag.artefacts import write_arrays
+from cinema_dag.artefacts import FLOW, LDI, write_arrays
 from cinema_dag.assets.cinemagraphs import QUALITY_CHECKS, cinemagraphs
 from cinema_dag.cinemagraph import build_ldi, motion_field
 
@@ -35,9 +35,9 @@ def upstream(scene, resources):
     ldi_bytes, flow = scene
     store = resources["store"]
     with store.stage("depth_ldis", "flood") as out:
-        (out / "ldi_000.npz").write_bytes(ldi_bytes)
+        LDI.path(out, 0).write_bytes(ldi_bytes)
     with store.stage("flow_fields", "flood") as out:
-        write_arrays(out, [flow], "flow")
+        write_arrays(out, [flow], FLOW)
 
 
 def _run(resources, instance, **config):

@@ -13,9 +13,9 @@ import pytest
 import skimage.data
 import torch
 
-from cinema_dag.artefacts import write_json
+from cinema_dag.artefacts import ADAPTER_DIR, CHECK_FILE, write_json
+from cinema_dag.assets._common import ALL, LOSS_CHECK
 from cinema_dag.assets.evaluation import ADAPTER_CHECK, evaluation, evaluation_summary
-from cinema_dag.assets.training import ADAPTER_SUBDIR, ALL, LOSS_CHECK
 from cinema_dag.evaluation import METRIC_KEYS, TINY_CLIP_NOTE, is_number
 from cinema_dag.models import load_component
 from cinema_dag.vision.quality import Manifest, ManifestRow, write_manifest
@@ -50,8 +50,8 @@ def _put_adapter(store, tiny_cache, version: str, seed: int):
         model = get_peft_model(llm.model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
                                                      init_lora_weights=False))
     with store.stage("prompt_lora", ALL, {"version": version}) as out:
-        model.save_pretrained(out / ADAPTER_SUBDIR)
-        write_json(out, "check.json", {LOSS_CHECK: True})
+        model.save_pretrained(out / ADAPTER_DIR)
+        write_json(out, CHECK_FILE, {LOSS_CHECK: True})
 
 
 def _cell_ok(cell) -> bool:

@@ -1,5 +1,6 @@
 """The generation chain as Dagster assets, on the tiny profile: prompts → images → masks → depth."""
 
+import io
 import json
 
 import dagster as dg
@@ -13,6 +14,7 @@ from cinema_dag.assets.images import disaster_images
 from cinema_dag.assets.masks import motion_masks
 from cinema_dag.assets.prompts import generated_prompts
 from cinema_dag.storage import ArtefactStorage
+from cinema_dag.vision.depth import depth_from_png16, depth_to_png16
 
 CHAIN = [generated_prompts, disaster_images, motion_masks, depth_maps]
 
@@ -34,11 +36,13 @@ def test_chain_writes_real_artefacts_with_metadata(resources, instance, tmp_path
     masks = artefacts.read_masks(storage.require("motion_masks", "flood"))
     depths = artefacts.read_arrays(storage.require("depth_maps", "flood"), "disparity")
     assert len(images) == len(masks) == len(depths) == 2
-    for image, mask, depth in zip(images, masks, depths):
+    for i, (image, mask, depth) in enumerate(zip(images, masks, depths)):
         assert mask.dtype == bool and mask.shape == (image.height, image.width)
         assert depth.shape == (image.height, image.width) and np.isfinite(depth).all()
-        png16 = Image.open(storage.path("depth_maps", "flood", "disparity_000.png"))
-        assert png16.mode.startswith("I")  # lossless 16-bit preview beside the .npy
+        # The lossless 16-bit preview beside each .npy is that image's own map, not another's.
+        png16 = storage.path("depth_maps", "flood", artefacts.DISPARITY_PNG.name(i)).read_bytes()
+        assert Image.open(io.BytesIO(png16)).mode.startswith("I")
+        np.testing.assert_array_equal(depth_from_png16(png16), depth_from_png16(depth_to_png16(depth)))
 
     md = metadata(result, "generated_prompts")
     assert md["model_id"] == "cinema-dag/tiny-llm" and md["used_adapter"] is False
@@ -81,7 +85,7 @@ def test_interrupted_materialization_leaves_no_partial_artefact(resources, insta
         run(resources, instance, selection=[disaster_images])
     root = tmp_path / "artefacts"
     assert not (root / "disaster_images" / "flood").exists()
-    assert not [p for p in root.rglob("*") if ".staging-" in str(p)]
+    assert [p.name for p in (root / "disaster_images").iterdir()] == [".flood.lock"]  # no temp folder left
 
 
 def test_missing_upstream_is_a_clear_failure(resources, instance):

@@ -8,7 +8,8 @@ from fixture_site import FixtureSite, encode, photo
 from cinema_dag.assets.captions import image_captions
 from cinema_dag.assets.prompts import generated_prompts
 from cinema_dag.assets.scraping import scraped_images
-from cinema_dag.assets.training import LOSS_CHECK, prompt_corpus, prompt_lora
+from cinema_dag.assets._common import LOSS_CHECK
+from cinema_dag.assets.training import prompt_corpus, prompt_lora
 from cinema_dag.automation.jobs import ALL_TYPES_TAGS
 from cinema_dag.text.corpus import load_captions_dataset
 
