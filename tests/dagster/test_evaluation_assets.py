@@ -5,13 +5,12 @@
 import csv
 import json
 
-import cv2
 import dagster as dg
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-import skimage.data
 import torch
+from realistic_images import photos
 
 from cinema_dag.artefacts import ADAPTER_DIR, CHECK_FILE, write_json
 from cinema_dag.assets._common import ALL, LOSS_CHECK
@@ -23,18 +22,12 @@ from cinema_dag.vision.quality import Manifest, ManifestRow, write_manifest
 NUM_IMAGES = 2
 
 
-def _photos():
-    """Three real photos at scraped-photo proportions (4:3), not flat colours."""
-    return [cv2.resize(p, (160, 120), interpolation=cv2.INTER_AREA)
-            for p in (skimage.data.coffee(), skimage.data.chelsea(), skimage.data.astronaut())]
-
-
 def _put_photos(store):
     from PIL import Image
 
     with store.stage("scraped_images", "flood") as out:
         rows = []
-        for i, photo in enumerate(_photos()):
+        for i, photo in enumerate(photos((160, 120))[:3]):  # real photos, 4:3 like scraped ones
             Image.fromarray(photo).save(out / f"photo_{i}.jpg", quality=92)
             rows.append(ManifestRow(path=f"photo_{i}.jpg", width=160, height=120))
         write_manifest(Manifest(kept=rows), out / "manifest.json")
