@@ -99,7 +99,8 @@ def laplacian_energy(image: np.ndarray, region: np.ndarray) -> float:
         raise ValueError(f"`region` is {region.shape} but the image is {lap.shape}")
     if not region.any():
         raise ValueError("`region` is empty")
-    return float(np.abs(lap[region]).mean())
+    # A masked mean in OpenCV: no copy of the region's values (S(t) measures every frame).
+    return float(cv2.mean(np.abs(lap), mask=np.ascontiguousarray(region).view(np.uint8))[0])
 
 
 def sharpness_series(frames: np.ndarray, source: np.ndarray, mask: np.ndarray,
@@ -129,10 +130,16 @@ def sharpness_series(frames: np.ndarray, source: np.ndarray, mask: np.ndarray,
     if frames.shape[1:] != np.asarray(source).shape:
         raise ValueError(f"frames are {frames.shape[1:3]} but the source is {np.asarray(source).shape[:2]}")
     region = _eroded(mask, erode_px)
-    reference = laplacian_energy(source, region)
+    # Only the region's bounding box, grown by the Laplacian's 1-px reach, is filtered: the same
+    # numbers (every region pixel keeps its real neighbours; only the box's own edge, outside the
+    # region, is reflected) for a fraction of the work when the moving region is part of the frame.
+    rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    region = region[box]
+    reference = laplacian_energy(np.asarray(source)[box], region)
     if reference <= 0.0:
         raise ValueError("the source has no detail (zero Laplacian) inside the motion mask: sharpness is undefined")
-    return np.array([laplacian_energy(frame, region) / reference for frame in frames], np.float64)
+    return np.array([laplacian_energy(frame[box], region) / reference for frame in frames], np.float64)
 
 
 def sharpness_jump(series: np.ndarray) -> float:
@@ -246,18 +253,24 @@ def flicker_outside(frames: np.ndarray, region: np.ndarray) -> float:
         nothing there changes (or ``region`` covers the frame).
     """
     frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ValueError(f"`frames` must be (N, H, W, 3); got shape {frames.shape}")
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"`frames` must be uint8 (N, H, W, 3); got shape {frames.shape}, dtype {frames.dtype}")
     region = np.asarray(region, bool)
     if region.shape != frames.shape[1:3]:
         raise ValueError(f"`region` is {region.shape} but the frames are {frames.shape[1:3]}")
-    # One vectorised pass finds the pixels that change at all (usually none outside the region);
-    # the size of the change is only computed there.
-    changed = (frames != frames[:1]).any(axis=(0, 3)) & ~region
-    if not changed.any():
+    if region.all():
         return 0.0
-    values = frames[:, changed].astype(np.int16)  # N x P x 3
-    return float(np.abs(values - values[:1]).max())
+    # Per frame: OpenCV's SIMD absolute difference, then the largest value under the outside mask
+    # (channels side by side, the mask repeated for each): ~1 ms a 512² frame, against ~8 ms for
+    # a vectorised numpy comparison over the whole video.
+    height, width = region.shape
+    outside = np.repeat((~region).astype(np.uint8), 3, axis=1)  # H x 3W
+    first = np.ascontiguousarray(frames[0])
+    worst = 0.0
+    for frame in frames[1:]:
+        diff = cv2.absdiff(np.ascontiguousarray(frame), first).reshape(height, 3 * width)
+        worst = max(worst, cv2.minMaxLoc(diff, mask=outside)[1])
+    return float(worst)
 
 
 @dataclass

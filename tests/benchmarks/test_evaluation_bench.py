@@ -22,12 +22,12 @@ def test_small_cpu_run(capsys, tiny_cache):
         sys.modules.pop(spec.name, None)
     out = capsys.readouterr().out
     assert "OMP_NUM_THREADS=" in out and "overhead" in out
-    labels = [label for label, _, _ in results["metrics"]]
+    labels = [label for label, *_ in results["metrics"]]
     assert labels[:4] == ["ssim (100 pairs)", "fid (100 vs 100)", "kid (100 vs 100)", "clip score (tiny)"]
-    assert all(seconds > 0 for _, seconds, _ in results["metrics"][:4])
+    assert all(wall > 0 and cpu > 0 for _, wall, cpu, _ in results["metrics"][:4])
     lpips = results["metrics"][-1]
-    assert lpips[0] == "lpips" and math.isnan(lpips[1]) and lpips[2].startswith("not measured: ")
+    assert lpips[0] == "lpips" and math.isnan(lpips[1]) and lpips[3].startswith("not measured: ")
     assert [v["camera"] for v in results["video"]] == ["none", "circle"]
     for video in results["video"]:
-        assert video["render_s"] > 0 and video["encode_s"] > 0 and 0 < video["overhead"] < 5
+        assert video["render_wall_s"] > 0 and video["encode_cpu_s"] > 0 and 0 < video["overhead_cpu"] < 5
         assert video["quality"]["unfilled_after_fill"] == 0.0
