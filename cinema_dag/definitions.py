@@ -7,7 +7,7 @@ the core inside their bodies, so the UI and ``dagster definitions validate`` sta
 import dagster as dg
 
 from cinema_dag import assets
-from cinema_dag.automation import jobs, schedules
+from cinema_dag.automation import jobs, schedules, sensors
 from cinema_dag.resources import default_resources
 
 
@@ -18,5 +18,6 @@ def defs() -> dg.Definitions:
         asset_checks=dg.load_asset_checks_from_package_module(assets),
         jobs=jobs.ALL_JOBS,
         schedules=schedules.ALL_SCHEDULES,
+        sensors=sensors.ALL_SENSORS,
         resources=default_resources(),
     )

@@ -6,11 +6,12 @@ import os
 
 import dagster as dg
 
+from cinema_dag.resources.alerts import AlertSources
 from cinema_dag.resources.device import TorchDevice
 from cinema_dag.resources.registry import ModelRegistry
 from cinema_dag.resources.store import ArtefactStore
 
-__all__ = ["ArtefactStore", "ModelRegistry", "TorchDevice", "default_resources"]
+__all__ = ["AlertSources", "ArtefactStore", "ModelRegistry", "TorchDevice", "default_resources"]
 
 
 def default_resources(home: str | None = None) -> dict[str, dg.ConfigurableResource]:
@@ -18,6 +19,9 @@ def default_resources(home: str | None = None) -> dict[str, dg.ConfigurableResou
 
     ``CINEMA_DAG_PROFILE`` (tiny | fast | paper) and ``CINEMA_DAG_DEVICE`` (auto | cpu | cuda | mps)
     choose the profile and device; weights folders come from ``CINEMA_DAG_WEIGHTS_<COMPONENT>``.
+    Alerts: the folder sensor watches ``$CINEMA_DAG_ALERT_INBOX`` (``<home>/alerts/inbox``); the feed
+    sensor ``$CINEMA_DAG_ALERT_FEEDS`` (space-separated URLs); the API key is in
+    ``$CINEMA_DAG_MOIS_API_KEY`` (read at each poll, never stored in config).
     """
     home = home or os.environ.get("CINEMA_DAG_HOME", "data")
     return {
@@ -26,6 +30,10 @@ def default_resources(home: str | None = None) -> dict[str, dg.ConfigurableResou
             profile=os.environ.get("CINEMA_DAG_PROFILE", "tiny"),
             cache_dir=os.path.join(home, "models"),
             allow_download=os.environ.get("CINEMA_DAG_ALLOW_DOWNLOAD", "") == "1",
+        ),
+        "alert_sources": AlertSources(
+            inbox=os.environ.get("CINEMA_DAG_ALERT_INBOX", os.path.join(home, "alerts", "inbox")),
+            feed_urls=os.environ.get("CINEMA_DAG_ALERT_FEEDS", "").split(),
         ),
         "device": TorchDevice(
             device=os.environ.get("CINEMA_DAG_DEVICE", "auto"),

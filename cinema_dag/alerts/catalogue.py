@@ -1,0 +1,106 @@
+"""The cinemagraph catalogue: one lineage row per video (library videos and alert videos).
+
+A row says where a video came from — the alert (if any), the prompt and negative prompt, the image
+seed and render seed, the camera path, the model ids of every stage, the LoRA adapter version, the
+code version, when it was made, and the SHA-1 of the file — so any video can be traced and
+reproduced. Rows are plain dicts in a JSON file (``catalogue.json``), in a fixed field order.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from cinema_dag.alerts.capout import sha1_file
+
+__all__ = ["CATALOGUE_FIELDS", "CatalogueRow", "code_version", "library_rows", "video_row"]
+
+
+@dataclass(frozen=True)
+class CatalogueRow:
+    """Attributes:
+        video: the file's URI or path; ``kind``: ``"library"`` (per-type backfill) or ``"alert"``.
+        model_ids: component → model id (``llm``, ``text_to_image``, ``grounding``, ``segmenter``, ``depth``).
+        sha1 / size_bytes: of the video file.
+    """
+
+    video: str
+    kind: str
+    disaster_type: str
+    alert_id: str | None
+    prompt: str
+    negative_prompt: str
+    seed: int | None
+    render_seed: int | None
+    camera: str
+    model_ids: dict[str, str] = field(default_factory=dict)
+    adapter_version: str | None = None
+    code_version: str = ""
+    created_at: str = ""
+    sha1: str = ""
+    size_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CATALOGUE_FIELDS = tuple(CatalogueRow.__dataclass_fields__)
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """``cinema-dag <version>`` plus the git commit (``+g<sha>``, ``-dirty`` when modified) when
+    the code runs from a git checkout."""
+    try:
+        version = metadata.version("cinema-dag")
+    except metadata.PackageNotFoundError:
+        version = "0+unknown"
+    root = Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=10"],
+                             capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+g{sha.stdout.strip()}" if sha.returncode == 0 and sha.stdout.strip() else version
+
+
+def video_row(path: Path, *, uri: str | None = None, **fields: Any) -> CatalogueRow:
+    """A row for the video at ``path`` (its SHA-1 and size measured now)."""
+    return CatalogueRow(video=uri or str(path), sha1=sha1_file(path), size_bytes=path.stat().st_size,
+                        code_version=fields.pop("code_version", None) or code_version(), **fields)
+
+
+def library_rows(
+    disaster_type: str,
+    folder: Path,
+    library: list[dict[str, Any]],
+    images: list[dict[str, Any]],
+    *,
+    model_ids: dict[str, str],
+    adapter_version: str | None,
+    created_at: str,
+    uri_of=None,
+) -> list[CatalogueRow]:
+    """Rows for one partition's library (``cinemagraphs/<type>/library.json``).
+
+    Args:
+        folder: the partition's folder (videos ``<name>.mp4``).
+        library: ``library.json`` entries (``name``, ``image``, ``camera``, ``seed``).
+        images: ``disaster_images/<type>/images.json`` ``images`` (``prompt``, ``negative_prompt``, ``seed``).
+        uri_of: ``name -> uri`` for the video (default: the local path).
+    """
+    rows = []
+    for video in library:
+        path = Path(folder) / f"{video['name']}.mp4"
+        image = images[video["image"]] if 0 <= video["image"] < len(images) else {}
+        rows.append(video_row(
+            path, uri=uri_of(path.name) if uri_of else None, kind="library", disaster_type=disaster_type,
+            alert_id=None, prompt=image.get("prompt", ""), negative_prompt=image.get("negative_prompt", ""),
+            seed=image.get("seed"), render_seed=video.get("seed"), camera=video.get("camera", ""),
+            model_ids=dict(model_ids), adapter_version=adapter_version, created_at=created_at,
+        ))
+    return rows

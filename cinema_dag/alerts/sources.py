@@ -1,0 +1,317 @@
+"""Where alerts come from: a folder of files, an HTTP CAP/Atom URL, the disaster-message API.
+
+Each source has ``poll(state) -> (deliveries, new_state)``: the raw documents that are new since
+``state`` (a small JSON-ready dict the caller keeps, e.g. in a sensor cursor), never parsed here.
+Every download is bounded (:func:`fetch`): http(s) only, allowed hosts only (redirects too), a
+timeout, a size cap checked on ``Content-Length`` and again while reading, and an allowed
+content type. The API key comes from an environment variable at poll time and is replaced by
+``***`` in every URL that reaches a message or a log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from cinema_dag.alerts.cap import DEFAULT_MAX_BYTES
+from cinema_dag.alerts.documents import read_document
+from cinema_dag.alerts.model import SourceError
+
+__all__ = [
+    "ALERT_CONTENT_TYPES",
+    "ALERT_SUFFIXES",
+    "DEFAULT_MOIS_KEY_ENV",
+    "DEFAULT_MOIS_URL",
+    "DEFAULT_TIMEOUT",
+    "AlertSource",
+    "Delivery",
+    "FetchResult",
+    "FolderSource",
+    "HttpSource",
+    "MoisSource",
+    "fetch",
+    "host_allowed",
+    "redact",
+]
+
+ALERT_SUFFIXES = (".xml", ".cap", ".json")
+ALERT_CONTENT_TYPES = (
+    "application/cap+xml", "application/xml", "text/xml", "application/atom+xml", "application/rss+xml",
+    "application/json", "text/json", "text/plain",
+)
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MOIS_URL = "https://www.safetydata.go.kr/V2/api/DSSP-IF-00247"
+DEFAULT_MOIS_KEY_ENV = "CINEMA_DAG_MOIS_API_KEY"
+_SECRET_PARAMS = {"servicekey", "apikey", "api_key", "key", "token"}
+KST = timezone(timedelta(hours=9))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One raw document from a source: ``data`` is ``None`` when it could not be read (``error``)."""
+
+    source: str
+    data: bytes | None
+    error: str | None = None
+
+
+class AlertSource(Protocol):
+    name: str
+
+    def poll(self, state: dict[str, Any]) -> tuple[list[Delivery], dict[str, Any]]: ...
+
+
+# -- bounded HTTP ---------------------------------------------------------------------------------
+
+
+def redact(url: str) -> str:
+    """``url`` with secret query values (``serviceKey`` …) replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
+
+
+def host_allowed(url: str, allowed_hosts: tuple[str, ...] | list[str]) -> bool:
+    """Whether ``url`` is http(s) on an allowed host (exact, or a subdomain of one)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme in ("http", "https") and any(
+        host == h.lower() or host.endswith("." + h.lower()) for h in allowed_hosts)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str
+    status: int
+    data: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, allowed_hosts):
+        self.allowed_hosts = allowed_hosts
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not host_allowed(newurl, self.allowed_hosts):
+            raise SourceError(f"redirect from {redact(req.full_url)} to {redact(newurl)}: host not allowed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(
+    url: str,
+    *,
+    allowed_hosts: tuple[str, ...] | list[str],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+    content_types: tuple[str, ...] = ALERT_CONTENT_TYPES,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchResult:
+    """GET ``url`` within bounds; a 304 (``If-None-Match``/``If-Modified-Since``) gives empty data.
+
+    Raises:
+        SourceError: host or scheme not allowed, HTTP error, timeout, too large, wrong content
+            type — with the URL redacted.
+    """
+    shown = redact(url)
+    if not host_allowed(url, allowed_hosts):
+        raise SourceError(f"{shown}: not an http(s) URL on an allowed host ({', '.join(allowed_hosts) or 'none'})")
+    headers = {"Accept": ", ".join(content_types), "User-Agent": "cinema-dag-alerts"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    opener = urllib.request.build_opener(_CheckedRedirects(tuple(allowed_hosts)))
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+            content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type and content_type not in content_types:
+                raise SourceError(f"{shown}: content type {content_type!r} is not one of {', '.join(content_types)}")
+            length = response.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                raise SourceError(f"{shown}: Content-Length {length} is over the {max_bytes}-byte cap")
+            data = response.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise SourceError(f"{shown}: body is over the {max_bytes}-byte cap")
+            return FetchResult(url, response.status, data, content_type, response.headers.get("ETag"),
+                               response.headers.get("Last-Modified"))
+    except urllib.error.HTTPError as err:
+        if err.code == 304:
+            return FetchResult(url, 304, b"", "", etag, last_modified)
+        raise SourceError(f"{shown}: HTTP {err.code} {err.reason}") from None
+    except urllib.error.URLError as err:
+        raise SourceError(f"{shown}: {redact(str(err.reason))}") from None
+    except TimeoutError:
+        raise SourceError(f"{shown}: no answer within {timeout:g} s") from None
+
+
+# -- sources --------------------------------------------------------------------------------------
+
+
+class FolderSource:
+    """Alert files dropped into a folder (``*.xml``, ``*.cap``, ``*.json``; hidden files ignored).
+
+    A file is new when its (size, mtime) signature is not in the state; the state keeps only
+    files still present, so it stays as small as the folder. Files modified in the last
+    ``settle_seconds`` wait for the next poll (a copy may still be in progress; writers should
+    write elsewhere and rename into the folder).
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 max_files: int = 100, settle_seconds: float = 0.2):
+        self.folder = Path(folder)
+        self.name = f"folder:{self.folder}"
+        self.max_bytes, self.max_files, self.settle_seconds = max_bytes, max_files, settle_seconds
+
+    def __repr__(self) -> str:
+        return f"FolderSource({str(self.folder)!r})"
+
+    def poll(self, state: dict[str, Any]) -> tuple[list[Delivery], dict[str, Any]]:
+        if not self.folder.is_dir():
+            raise SourceError(f"alert folder {str(self.folder)!r} does not exist")
+        known: dict[str, str] = dict(state.get("files", {}))
+        now = time.time()
+        present, deliveries = {}, []
+        for path in sorted(self.folder.iterdir()):
+            if path.name.startswith(".") or path.suffix.lower() not in ALERT_SUFFIXES or not path.is_file():
+                continue
+            stat = path.stat()
+            signature = f"{stat.st_size}:{stat.st_mtime_ns}"
+            if known.get(path.name) == signature:
+                present[path.name] = signature
+                continue
+            if now - stat.st_mtime < self.settle_seconds or len(deliveries) >= self.max_files:
+                continue  # next poll
+            present[path.name] = signature
+            if stat.st_size > self.max_bytes:
+                deliveries.append(Delivery(str(path), None, f"{path} is {stat.st_size} bytes, over the "
+                                                            f"{self.max_bytes}-byte cap: refused unread"))
+                continue
+            try:
+                deliveries.append(Delivery(str(path), path.read_bytes()))
+            except OSError as err:
+                deliveries.append(Delivery(str(path), None, f"cannot read {path}: {err}"))
+        return deliveries, {"files": present}
+
+
+class HttpSource:
+    """A URL serving one CAP alert or an Atom/RSS index of alerts (each entry fetched once).
+
+    ``allowed_hosts`` defaults to the URL's own host; entries on other hosts are refused unless
+    listed. State: the feed's ETag/Last-Modified (conditional GET), a hash of its last body, and
+    the entry ids already fetched (only those still in the feed are kept).
+    """
+
+    def __init__(self, url: str, *, allowed_hosts: tuple[str, ...] | list[str] = (), max_bytes: int = DEFAULT_MAX_BYTES,
+                 timeout: float = DEFAULT_TIMEOUT, max_entries: int = 20):
+        self.url = url
+        self.name = f"http:{redact(url)}"
+        self.allowed_hosts = tuple(allowed_hosts) or ((urlsplit(url).hostname or ""),)
+        self.max_bytes, self.timeout, self.max_entries = max_bytes, timeout, max_entries
+
+    def __repr__(self) -> str:
+        return f"HttpSource({redact(self.url)!r}, allowed_hosts={self.allowed_hosts!r})"
+
+    def _get(self, url: str, **conditional) -> FetchResult:
+        return fetch(url, allowed_hosts=self.allowed_hosts, max_bytes=self.max_bytes, timeout=self.timeout, **conditional)
+
+    def poll(self, state: dict[str, Any]) -> tuple[list[Delivery], dict[str, Any]]:
+        result = self._get(self.url, etag=state.get("etag"), last_modified=state.get("last_modified"))
+        if result.status == 304:
+            return [], state
+        digest = hashlib.sha1(result.data).hexdigest()
+        new_state = {"etag": result.etag, "last_modified": result.last_modified, "sha1": digest,
+                     "entries": list(state.get("entries", []))}
+        if digest == state.get("sha1"):
+            return [], new_state
+        document = read_document(result.data, source=redact(self.url), max_bytes=self.max_bytes)
+        if document.kind != "feed":
+            return [Delivery(redact(self.url), result.data)], new_state
+        seen = set(state.get("entries", []))
+        deliveries, fetched = [], []
+        for entry in document.entries:
+            if entry.id in seen:
+                fetched.append(entry.id)
+                continue
+            if len(deliveries) >= self.max_entries:
+                continue  # left for the next poll (the feed hash is cleared below so it is read again)
+            try:
+                deliveries.append(Delivery(redact(entry.url), self._get(entry.url).data))
+            except SourceError as err:
+                deliveries.append(Delivery(redact(entry.url), None, str(err)))
+                continue  # not marked fetched: tried again at the next poll
+            fetched.append(entry.id)
+        if len(fetched) < len(document.entries):
+            new_state["sha1"] = None  # entries left for the next poll
+        new_state["entries"] = fetched
+        return deliveries, new_state
+
+
+class MoisSource:
+    """The disaster-message API (``DSSP-IF-00247``): today's (KST) records, only the new pages.
+
+    The key is read from the environment variable ``key_env`` at each poll (never stored, never
+    logged). Records come in ascending order, so the state keeps the day and the ``totalCount``
+    already read; a poll fetches the page holding record ``total + 1`` through the last page
+    (at most ``max_pages``). Error pages (bad key …) are delivered as they are, so the reader
+    reports the API's code.
+    """
+
+    def __init__(self, *, url: str = DEFAULT_MOIS_URL, key_env: str = DEFAULT_MOIS_KEY_ENV, region: str | None = None,
+                 rows: int = 100, max_pages: int = 5, allowed_hosts: tuple[str, ...] | list[str] = (),
+                 max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT, today=None):
+        self.url, self.key_env, self.region = url, key_env, region
+        self.name = f"mois:{url}"
+        self.rows, self.max_pages = rows, max_pages
+        self.allowed_hosts = tuple(allowed_hosts) or ((urlsplit(url).hostname or ""),)
+        self.max_bytes, self.timeout = max_bytes, timeout
+        self._today = today or (lambda: datetime.now(KST).strftime("%Y%m%d"))
+
+    def __repr__(self) -> str:
+        return f"MoisSource({self.url!r}, key_env={self.key_env!r}, region={self.region!r})"
+
+    def _page_url(self, key: str, day: str, page: int) -> str:
+        query = {"serviceKey": key, "pageNo": page, "numOfRows": self.rows, "returnType": "json", "crtDt": day}
+        if self.region:
+            query["rgnNm"] = self.region
+        return f"{self.url}?{urlencode(query)}"
+
+    def poll(self, state: dict[str, Any]) -> tuple[list[Delivery], dict[str, Any]]:
+        key = os.environ.get(self.key_env, "").strip()
+        if not key:
+            raise SourceError(f"the disaster-message API key is missing: set the environment variable {self.key_env}")
+        day = self._today()
+        done = int(state.get("total", 0)) if state.get("day") == day else 0
+        page = done // self.rows + 1
+        deliveries: list[Delivery] = []
+        total = done
+        last_page = page
+        while page <= last_page and len(deliveries) < self.max_pages:
+            url = self._page_url(key, day, page)
+            try:
+                data = fetch(url, allowed_hosts=self.allowed_hosts, max_bytes=self.max_bytes, timeout=self.timeout).data
+            except SourceError as err:
+                deliveries.append(Delivery(redact(url), None, str(err)))
+                return deliveries, state  # try again from the same place next poll
+            deliveries.append(Delivery(redact(url), data))
+            try:
+                total = int(json.loads(data.decode("utf-8")).get("totalCount") or 0)
+            except (ValueError, AttributeError, UnicodeDecodeError):
+                return deliveries, state  # an error page or not JSON: the reader reports it
+            last_page = max(1, math.ceil(total / self.rows))
+            page += 1
+        return deliveries, {"day": day, "total": min(total, (page - 1) * self.rows)}

@@ -1,0 +1,75 @@
+"""cinemagraph_catalogue: one lineage row per video, library and alert videos alike (JSON)."""
+
+import dagster as dg
+
+from cinema_dag.assets.alerts import ALERT_ASSET, GROUP_ALERTS
+from cinema_dag.resources import ArtefactStore
+
+CATALOGUE_ASSET = "cinemagraph_catalogue"
+ALL = "all"
+#: The assets whose latest materialization (per partition) names the models of a library video.
+_MODEL_METADATA = {"generated_prompts": ("model_id", ("llm",)), "disaster_images": ("model_id", ("text_to_image",)),
+                   "motion_masks": ("model_ids", ("grounding", "segmenter")), "depth_maps": ("model_id", ("depth",))}
+
+
+def _model_ids(context: dg.AssetExecutionContext, partition: str) -> dict[str, str]:
+    """Model ids of a partition's library, from the event log (what actually ran), else ``unknown``."""
+    ids: dict[str, str] = {}
+    for asset, (field, components) in _MODEL_METADATA.items():
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
+        value = records[0].asset_materialization.metadata.get(field) if records else None
+        text = str(value.value) if value is not None else "unknown"
+        parts = [p.strip() for p in text.split("+")] if len(components) > 1 else [text]
+        for component, model in zip(components, parts + ["unknown"] * len(components)):
+            ids[component] = model
+    return ids
+
+
+@dg.asset(deps=["cinemagraphs", ALERT_ASSET], group_name=GROUP_ALERTS, kinds={"json"})
+def cinemagraph_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> dg.MaterializeResult:
+    """``catalogue.json``: for every library video (each type's ``cinemagraphs``) and every alert
+    video, its alert id, prompt, negative prompt, seeds, camera path, model ids, adapter version,
+    code version, creation time and SHA-1."""
+    from pathlib import Path
+
+    from cinema_dag.alerts.catalogue import (
+        CATALOGUE_FIELDS,
+        CatalogueRow,
+        code_version,
+        library_rows,
+    )
+    from cinema_dag.artefacts import IMAGES_FILE, LIBRARY_FILE, read_json, write_json
+
+    rows: list[CatalogueRow] = []
+    version = code_version()
+    for partition in store.partitions("cinemagraphs"):
+        folder = store.require("cinemagraphs", partition)
+        manifest = store.manifest("cinemagraphs", partition)
+        images = (read_json(store.require("disaster_images", partition), IMAGES_FILE).get("images", [])
+                  if store.is_complete("disaster_images", partition) else [])
+        adapter = (store.manifest("generated_prompts", partition)["metadata"].get("adapter")
+                   if store.is_complete("generated_prompts", partition) else None)
+        rows += library_rows(partition, folder, read_json(folder, LIBRARY_FILE), images,
+                             model_ids=_model_ids(context, partition), adapter_version=adapter,
+                             created_at=manifest["written_at"],
+                             uri_of=lambda name, p=partition: store.uri("cinemagraphs", p, name))
+    for key in store.partitions(ALERT_ASSET):
+        lineage = read_json(store.require(ALERT_ASSET, key), "lineage.json")
+        rows.append(CatalogueRow(**{f: lineage[f] for f in CATALOGUE_FIELDS if f in lineage}))
+    records = [r.to_dict() for r in rows]
+    for record in records:
+        record["code_version"] = record["code_version"] or version
+    with store.stage(CATALOGUE_ASSET, ALL, {"videos": len(records)}) as out:
+        write_json(out, "catalogue.json", records)
+    table = "\n".join(f"| {r['kind']} | {r['disaster_type']} | {r['alert_id'] or ''} | {r['camera']} | "
+                      f"{r['seed']} | {Path(r['video']).name} | {r['sha1'][:10]} |" for r in records[:50])
+    return dg.MaterializeResult(metadata={
+        "videos": len(records),
+        "library_videos": sum(r["kind"] == "library" for r in records),
+        "alert_videos": sum(r["kind"] == "alert" for r in records),
+        "code_version": version,
+        "catalogue": dg.MetadataValue.md("| kind | type | alert | camera | seed | video | sha1 |\n"
+                                         "|---|---|---|---|---|---|---|\n" + table),
+        "path": dg.MetadataValue.path(store.uri(CATALOGUE_ASSET, ALL, "catalogue.json")),
+    })

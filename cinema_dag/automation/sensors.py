@@ -1,0 +1,103 @@
+"""Alert sensors: each new alert → one run of alert_job for its disaster type, exactly once.
+
+The sensors are thin: what is new, the cursor and the dedupe live in the Dagster-free
+:mod:`cinema_dag.alerts.watch`. Here a :class:`~cinema_dag.alerts.watch.RenderRequest` becomes a
+``RunRequest`` (partition = disaster type, run key = alert identifier, the alert in the run
+config), every decision is logged, and the cursor is saved with the result, so a restarted
+daemon resumes where it stopped. Dagster's run-key check is a second guard: even with a lost
+cursor an alert already launched is not launched again.
+
+Default status: the folder sensor runs by default — it reads a local inbox that only an operator
+writes to, makes no network calls, and is what ``dagster dev`` demos; the feed and API sensors
+are stopped by default — they reach the network, spend API quota, need a key and hosts to be
+configured, and would render whatever a real feed sends (GPU time) as soon as a daemon starts.
+"""
+
+import json
+import os
+
+import dagster as dg
+
+from cinema_dag.alerts.watch import AlertEvent, RenderRequest, WatchState, watch
+from cinema_dag.automation.jobs import alert_job
+from cinema_dag.resources.alerts import AlertSources
+
+#: Poll intervals (seconds). The folder default is 5 s (≤ 10 s); ``CINEMA_DAG_ALERT_POLL_SECONDS``
+#: overrides it when the code location loads (the daemon also waits up to 5 s between loops).
+FOLDER_POLL_SECONDS = int(os.environ.get("CINEMA_DAG_ALERT_POLL_SECONDS", "5"))
+FEED_POLL_SECONDS = 30
+MOIS_POLL_SECONDS = 60
+_QUIET = {"duplicate", "unchanged_update"}
+
+
+def run_request(request: RenderRequest) -> dg.RunRequest:
+    """The run of ``alert_job`` for one alert: its partition, run key, config and tags."""
+    alert = request.alert
+    info = alert.text_info
+    config = {
+        "alert_id": alert.identifier,
+        "keywords": list(request.keywords),
+        "severity": alert.severity,
+        "headline": (info.headline or info.event) if info else alert.identifier,
+        "area": alert.area_description,
+        "instruction": info.instruction if info else None,
+        "alert_json": json.dumps(alert.to_dict(), ensure_ascii=False),
+        # The spoken headline in the language it is written in (an English-only CAP alert).
+        "voice": "ko" if info is None or info.is_korean else "en",
+    }
+    return dg.RunRequest(
+        run_key=request.run_key,
+        partition_key=request.disaster_type,
+        run_config={"ops": {"alert_cinemagraphs": {"config": config}}},
+        tags={"cinema_dag/alert_id": alert.identifier[:200], "cinema_dag/alert_msg_type": alert.msg_type,
+              "cinema_dag/alert_format": alert.format},
+    )
+
+
+def _log(context: dg.SensorEvaluationContext, event: AlertEvent) -> None:
+    who = f"{event.identifier} " if event.identifier else ""
+    line = f"{event.action}: {who}({event.source}) {event.reason}".rstrip()
+    if event.action in ("refused", "unclassified", "error"):
+        context.log.warning(line)
+    elif event.action not in _QUIET:
+        context.log.info(line)
+    else:
+        context.log.debug(line)
+
+
+def evaluate_sources(context: dg.SensorEvaluationContext, sources) -> dg.SensorResult:
+    """One tick: poll, decide, log, and return the run requests with the new cursor."""
+    state = WatchState.from_cursor(context.cursor)
+    requests, events = watch(sources, state)
+    for event in events:
+        _log(context, event)
+    cursor = state.to_cursor()
+    if requests:
+        return dg.SensorResult(run_requests=[run_request(r) for r in requests], cursor=cursor)
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event.action] = counts.get(event.action, 0) + 1
+    summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+    return dg.SensorResult(skip_reason=f"no new alert to render ({summary})" if summary else "no new alert files",
+                           cursor=cursor)
+
+
+@dg.sensor(job=alert_job, minimum_interval_seconds=FOLDER_POLL_SECONDS, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="CAP / disaster-message files dropped into the alert inbox folder → one alert_job run each.")
+def alert_folder_sensor(context: dg.SensorEvaluationContext, alert_sources: AlertSources) -> dg.SensorResult:
+    return evaluate_sources(context, alert_sources.folder_sources())
+
+
+@dg.sensor(job=alert_job, minimum_interval_seconds=FEED_POLL_SECONDS, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="HTTP CAP alerts or Atom/RSS CAP index feeds (alert_sources.feed_urls) → one run per new alert.")
+def alert_feed_sensor(context: dg.SensorEvaluationContext, alert_sources: AlertSources) -> dg.SensorResult:
+    return evaluate_sources(context, alert_sources.feed_sources())
+
+
+@dg.sensor(job=alert_job, minimum_interval_seconds=MOIS_POLL_SECONDS, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="The Korean disaster-message API (key in $CINEMA_DAG_MOIS_API_KEY) → one run per new record.")
+def mois_alert_sensor(context: dg.SensorEvaluationContext, alert_sources: AlertSources) -> dg.SensorResult:
+    return evaluate_sources(context, alert_sources.mois_sources())
+
+
+ALL_SENSORS = [alert_folder_sensor, alert_feed_sensor, mois_alert_sensor]

@@ -1,0 +1,157 @@
+"""Bounded fetching and the three sources, against a loopback HTTP server."""
+
+import http.server
+import json
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from cinema_dag.alerts.model import SourceError
+from cinema_dag.alerts.sources import (
+    FolderSource,
+    HttpSource,
+    MoisSource,
+    fetch,
+    redact,
+)
+from tests.alerts.conftest import HERE, SHARED
+
+FILES = {
+    "/cap/index.atom": ((HERE / "fixtures" / "atom_index.xml").read_bytes(), "application/atom+xml"),
+    "/cap/heavy_rain_bilingual.xml": ((SHARED / "cap" / "heavy_rain_bilingual.xml").read_bytes(), "application/cap+xml"),
+    "/cap/wildfire_geocode.xml": ((SHARED / "cap" / "wildfire_geocode.xml").read_bytes(), "application/xml"),
+    "/page.html": (b"<html></html>", "text/html"),
+    "/cap/broken.atom": ((b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:1</id>'
+                          b'<link href="missing.xml"/></entry></feed>'), "application/atom+xml"),
+    "/big.xml": (b"<a>" + b"x" * 5000 + b"</a>", "application/xml"),
+}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        Handler.requests.append(self.path)
+        path = self.path.split("?")[0]
+        if path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://example.invalid/cap/x.xml")
+            self.end_headers()
+            return
+        if path == "/mois":
+            query = dict(p.split("=", 1) for p in self.path.split("?", 1)[1].split("&"))
+            if query["serviceKey"] != "good-key":
+                body = (SHARED / "mois" / "error_bad_key.json").read_bytes()
+            else:
+                page = json.loads((SHARED / "mois" / "mixed_rows.json").read_text())
+                rows = page["body"]
+                start = (int(query["pageNo"]) - 1) * int(query["numOfRows"])
+                page["body"] = rows[start:start + int(query["numOfRows"])]
+                body = json.dumps(page).encode()
+            self._send(body, "application/json")
+            return
+        if path not in FILES:
+            self.send_error(404)
+            return
+        body, kind = FILES[path]
+        if self.headers.get("If-None-Match") == '"v1"':
+            self.send_response(304)
+            self.end_headers()
+            return
+        self._send(body, kind, etag='"v1"')
+
+    def _send(self, body, kind, etag=None):
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        if etag:
+            self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+HOSTS = ("127.0.0.1",)
+
+
+def test_fetch_bounds(server):
+    assert fetch(f"{server}/cap/wildfire_geocode.xml", allowed_hosts=HOSTS).data.startswith(b"<?xml")
+    with pytest.raises(SourceError, match="not an http"):
+        fetch(f"{server}/cap/wildfire_geocode.xml", allowed_hosts=("example.org",))
+    with pytest.raises(SourceError, match="not an http"):
+        fetch("file:///etc/passwd", allowed_hosts=HOSTS)
+    with pytest.raises(SourceError, match="Content-Length 5007 is over the 1000-byte cap"):
+        fetch(f"{server}/big.xml", allowed_hosts=HOSTS, max_bytes=1000)
+    with pytest.raises(SourceError, match="content type 'text/html'"):
+        fetch(f"{server}/page.html", allowed_hosts=HOSTS)
+    with pytest.raises(SourceError, match="host not allowed"):
+        fetch(f"{server}/redirect", allowed_hosts=HOSTS)
+    with pytest.raises(SourceError, match="HTTP 404"):
+        fetch(f"{server}/missing.xml", allowed_hosts=HOSTS)
+
+
+def test_redact_hides_keys():
+    assert redact("https://h/api?serviceKey=SECRET&pageNo=1") == "https://h/api?serviceKey=***&pageNo=1"
+
+
+def test_feed_source_fetches_each_entry_once(server):
+    source = HttpSource(f"{server}/cap/index.atom")
+    deliveries, state = source.poll({})
+    assert [Path(d.source).name for d in deliveries] == ["heavy_rain_bilingual.xml", "wildfire_geocode.xml"]
+    assert state["etag"] == '"v1"' and state["entries"] == ["urn:test:entry:1", "urn:test:entry:2"]
+    again, _ = source.poll(state)  # 304 Not Modified
+    assert again == []
+    again, _ = source.poll({**state, "etag": None})  # body unchanged: same hash
+    assert again == []
+
+
+def test_folder_source(tmp_path):
+    (tmp_path / "a.xml").write_bytes(b"<x/>")
+    (tmp_path / ".hidden.xml").write_bytes(b"<x/>")
+    (tmp_path / "notes.txt").write_text("not an alert")
+    source = FolderSource(tmp_path, settle_seconds=0)
+    deliveries, state = source.poll({})
+    assert [Path(d.source).name for d in deliveries] == ["a.xml"]
+    assert source.poll(state)[0] == []
+    (tmp_path / "a.xml").write_bytes(b"<changed/>")
+    assert [d.data for d in source.poll(state)[0]] == [b"<changed/>"]
+    with pytest.raises(SourceError, match="does not exist"):
+        FolderSource(tmp_path / "nope").poll({})
+
+
+def test_mois_source_key_from_env_never_in_output(server, monkeypatch):
+    source = MoisSource(url=f"{server}/mois", key_env="TEST_MOIS_KEY", rows=2, today=lambda: "20250101")
+    monkeypatch.delenv("TEST_MOIS_KEY", raising=False)
+    with pytest.raises(SourceError, match="set the environment variable TEST_MOIS_KEY"):
+        source.poll({})
+    monkeypatch.setenv("TEST_MOIS_KEY", "good-key")
+    deliveries, state = source.poll({})
+    assert len(deliveries) == 2 and state == {"day": "20250101", "total": 4}  # 4 records, 2 per page
+    assert all("good-key" not in d.source and "serviceKey=***" in d.source for d in deliveries)
+    again, state2 = source.poll(state)  # the page holding record 5: nothing new
+    assert len(again) == 1 and json.loads(again[0].data)["body"] == [] and state2["total"] == 4
+    monkeypatch.setenv("TEST_MOIS_KEY", "bad-key")
+    [error_page], _ = source.poll({})
+    assert json.loads(error_page.data)["header"]["resultCode"] == "30"
+
+
+def test_feed_entry_that_fails_is_retried(server):
+    source = HttpSource(f"{server}/cap/broken.atom")
+    [failed], state = source.poll({})
+    assert failed.data is None and "HTTP 404" in failed.error
+    assert state["entries"] == [] and state["sha1"] is None
+    [again], _ = source.poll({**state, "etag": None})
+    assert again.data is None  # tried again, not forgotten
