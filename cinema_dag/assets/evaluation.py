@@ -71,7 +71,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     )
     from cinema_dag.disasters import get_disaster
     from cinema_dag.evaluation import (
-        ADAPTER_ARM, PAPER_TABLE1, ReferenceSet, evaluate_images, fingerprint, load_scorers, paper_rows,
+        ADAPTER_ARM, PAPER_SOURCE, PAPER_TABLE1, ReferenceSet, evaluate_images, fingerprint, load_scorers, paper_rows,
         previous_adapter, record_rows, reusable_arms, to_markdown,
     )
     from cinema_dag.models import get_spec
@@ -187,6 +187,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
             "images_per_arm": config.num_images,
             "reference_images": len(reference_images),
             **described,
+            "paper_source": PAPER_SOURCE,
             "fid_note": next((r["details"]["fid_note"] for r in results.values() if "fid_note" in r["details"]),
                              "none"),
             "reused_arms": ", ".join(reused) or "none",
@@ -241,7 +242,7 @@ def evaluation_summary(context: dg.AssetExecutionContext, store: ArtefactStore) 
             rows += record_rows(read_json(store.require("evaluation", key), RESULTS_FILE))
             evaluated.append(key)
         else:
-            rows += missing_rows(key, f"evaluation not materialized for {key}")
+            rows += missing_rows(key)
     markdown = to_markdown(rows)
     with store.stage("evaluation_summary", ALL, {"types_evaluated": evaluated}) as out:
         write_csv(rows, out / "table.csv")

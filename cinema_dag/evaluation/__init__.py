@@ -24,10 +24,11 @@ from .history import ADAPTER_ARM, ARMS, REUSABLE_ARMS, fingerprint, missing_rows
 from .images import as_rgb, as_rgb_list, square_resize
 from .lpips import lpips_distance
 from .pairs import DEFAULT_MAX_PAIRS, DEFAULT_PAIR_SIZE, mean_over_pairs, sample_pairs, set_ssim, ssim
-from .paper import PAPER_MODELS, PAPER_SOURCE, PAPER_TABLE1, paper_metrics
+from .paper import PAPER_MODELS, PAPER_SHORT, PAPER_SOURCE, PAPER_TABLE1, paper_metrics
 from .table import (
     SOURCE_CHANGE,
     SOURCE_MEASURED,
+    SOURCE_MISSING,
     SOURCE_PAPER,
     TableRow,
     change_cells,
@@ -47,8 +48,8 @@ __all__ = [
     "TINY_CLIP_NOTE", "clip_label", "clip_scores",
     "lpips_distance",
     "FID_RELIABLE_COUNT", "Scorers", "ReferenceSet", "ArmResult", "load_scorers", "evaluate_images",
-    "PAPER_SOURCE", "PAPER_MODELS", "PAPER_TABLE1", "paper_metrics",
-    "SOURCE_MEASURED", "SOURCE_PAPER", "SOURCE_CHANGE", "TableRow", "paper_rows", "change_cells", "regressions",
+    "PAPER_SOURCE", "PAPER_SHORT", "PAPER_MODELS", "PAPER_TABLE1", "paper_metrics",
+    "SOURCE_MEASURED", "SOURCE_PAPER", "SOURCE_CHANGE", "SOURCE_MISSING", "TableRow", "paper_rows", "change_cells", "regressions",
     "to_markdown", "write_csv", "write_parquet",
     "ARMS", "ADAPTER_ARM", "REUSABLE_ARMS", "fingerprint", "reusable_arms", "previous_adapter", "record_rows",
     "missing_rows",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .cells import METRIC_KEYS, unavailable
-from .table import SOURCE_CHANGE, TableRow, change_cells
+from .table import SOURCE_CHANGE, SOURCE_MISSING, TableRow, change_cells
 
 __all__ = [
     "ARMS",
@@ -120,6 +120,8 @@ def record_rows(record: Mapping[str, Any]) -> list[TableRow]:
     return rows
 
 
-def missing_rows(disaster: str, why: str) -> list[TableRow]:
-    """Rows for a type that has no evaluation record yet: every arm, every cell unavailable."""
-    return [TableRow(disaster, label, {k: unavailable(why) for k in METRIC_KEYS}) for label in ARMS.values()]
+def missing_rows(disaster: str, why: str = "not evaluated") -> list[TableRow]:
+    """The row of a type that has no evaluation record yet: one line for all arms, every cell
+    ``unavailable: <why>``."""
+    return [TableRow(disaster, "our three arms", {k: unavailable(why) for k in METRIC_KEYS}, SOURCE_MISSING,
+                     note=f"materialize evaluation for {disaster}")]

@@ -47,8 +47,7 @@ def lpips_distance(net: str = DEFAULT_LPIPS_NET, device: Any = "cpu") -> PairDis
         import torchvision  # noqa: F401  (lpips builds its backbone with it)
     except Exception as err:  # an ill-matched wheel fails with RuntimeError, not only ImportError
         raise MetricUnavailable(
-            f"LPIPS needs torchvision for its ImageNet {net} backbone, and torchvision does not import here "
-            f"({type(err).__name__}: {str(err)[:120]})") from None
+            f"no torchvision for LPIPS's ImageNet {net} backbone ({type(err).__name__}: {str(err)[:80]})") from None
     try:
         import lpips
     except ImportError:

@@ -12,11 +12,10 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-__all__ = ["PAPER_SOURCE", "PAPER_MODELS", "PAPER_METRICS", "PAPER_TABLE1", "paper_metrics"]
+__all__ = ["PAPER_SOURCE", "PAPER_SHORT", "PAPER_MODELS", "PAPER_METRICS", "PAPER_TABLE1", "paper_metrics"]
 
-PAPER_SOURCE = (
-    "Won, Choi, Choi, Bae, JBE 29(5) 2024, doi:10.5909/JBE.2024.29.5.662, Table 1"
-)
+PAPER_SOURCE = "Won, Choi, Choi, Bae, JBE 29(5) 2024, doi:10.5909/JBE.2024.29.5.662, Table 1"
+PAPER_SHORT = "Table 1 of Won et al. 2024"
 
 #: The paper's three T2I models, in its row order ("Ours" is its metadata-prompted SD).
 PAPER_MODELS: tuple[str, ...] = ("DALL-E", "Stable Diffusion", "Ours")

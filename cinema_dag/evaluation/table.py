@@ -16,12 +16,13 @@ from typing import Any
 from cinema_dag.atomic import atomic_open, atomic_path
 
 from .cells import METRIC_KEYS, METRICS, Cell, format_cell, is_number, unavailable
-from .paper import PAPER_MODELS, PAPER_SOURCE, PAPER_TABLE1
+from .paper import PAPER_MODELS, PAPER_SHORT, PAPER_TABLE1
 
 __all__ = [
     "SOURCE_MEASURED",
     "SOURCE_PAPER",
     "SOURCE_CHANGE",
+    "SOURCE_MISSING",
     "TableRow",
     "paper_rows",
     "change_cells",
@@ -34,8 +35,9 @@ __all__ = [
 SOURCE_MEASURED = "measured"
 SOURCE_PAPER = "paper"
 SOURCE_CHANGE = "change"
+SOURCE_MISSING = "missing"
 
-_NOT_IN_PAPER = unavailable("not reported in the paper")
+_NOT_IN_PAPER = unavailable("not in the paper")
 
 
 @dataclass
@@ -46,7 +48,8 @@ class TableRow:
         disaster: disaster key (``"flood"``).
         model: what made the images (``"Ours (paper)"``, ``"metadata prompts + adapter"``, ...).
         cells: metric key -> cell, for every key of :data:`~cinema_dag.evaluation.cells.METRICS`.
-        source: :data:`SOURCE_MEASURED`, :data:`SOURCE_PAPER` or :data:`SOURCE_CHANGE`.
+        source: :data:`SOURCE_MEASURED`, :data:`SOURCE_PAPER`, :data:`SOURCE_CHANGE` or
+            :data:`SOURCE_MISSING` (a type not evaluated yet).
         n_generated, n_reference: image counts behind a measured row (``None`` otherwise).
         note: free text (adapter version, the paper reference, ...).
     """
@@ -69,13 +72,14 @@ class TableRow:
 
 
 def paper_rows(disasters: Iterable[str] | None = None) -> list[TableRow]:
-    """The paper's Table 1 rows for ``disasters`` (default: all seven), KID marked as not reported."""
+    """The paper's Table 1 rows for ``disasters`` (default: all seven), KID marked as not in the
+    paper; the note names the table (:data:`~cinema_dag.evaluation.paper.PAPER_SOURCE` has the DOI)."""
     rows = []
     for disaster in disasters if disasters is not None else PAPER_TABLE1:
         for model in PAPER_MODELS:
             values = PAPER_TABLE1[disaster][model]
             cells = {k: values.get(k, _NOT_IN_PAPER) for k in METRIC_KEYS}
-            rows.append(TableRow(disaster, f"{model} (paper)", cells, SOURCE_PAPER, note=PAPER_SOURCE))
+            rows.append(TableRow(disaster, f"{model} (paper)", cells, SOURCE_PAPER, note=PAPER_SHORT))
     return rows
 
 

@@ -126,14 +126,16 @@ def test_evaluation_offline_on_tiny_then_the_summary(resources, instance, metada
     out = tmp_path / "artefacts" / "evaluation_summary" / ALL
     with open(out / "table.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 21 + 3 + 1 + 6 * 3  # paper, flood's arms + change, three placeholder arms per other type
+    assert len(rows) == 21 + 3 + 1 + 6  # the paper's, flood's arms and change, one "not evaluated" row per other type
+    drought = [r for r in rows if r["disaster"] == "drought" and r["source"] != "paper"]
+    assert len(drought) == 1 and drought[0]["fid"] == "unavailable: not evaluated" and drought[0]["source"] == "missing"
     for row in rows:
         for key in METRIC_KEYS:
             value = row[key]
             assert value.startswith("unavailable: ") or np.isfinite(float(value)), (row["model"], key, value)
     wildfire = next(r for r in rows if r["disaster"] == "wildfire" and r["model"] == "Ours (paper)")
     assert float(wildfire["fid"]) == pytest.approx(27.692) and float(wildfire["ssim"]) == pytest.approx(0.463339194)
-    assert wildfire["kid"] == "unavailable: not reported in the paper"
+    assert wildfire["kid"] == "unavailable: not in the paper"
     parquet = pq.read_table(out / "table.parquet").to_pylist()
     assert len(parquet) == len(rows)
     flood_keyword = next(r for r in parquet if r["disaster"] == "flood" and r["model"] == "keyword prompt")

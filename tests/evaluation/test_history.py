@@ -1,6 +1,6 @@
 """A type's evaluation record: the previous adapter's numbers, arms that may be reused, its rows."""
 
-from cinema_dag.evaluation import METRIC_KEYS, fingerprint, previous_adapter, record_rows, reusable_arms
+from cinema_dag.evaluation import METRIC_KEYS, fingerprint, missing_rows, previous_adapter, record_rows, reusable_arms
 
 SETTINGS = {"profile": "tiny", "text_to_image": "t2i", "llm": "llm", "num_images": 2, "seed": 0,
             "generation": {"height": 64}, "pair_size": 64, "max_pairs": 10, "kid_subset_size": 10, "kid_subsets": 2}
@@ -77,3 +77,8 @@ class TestRows:
         rows = record_rows(record(None, 0.0, with_adapter=False))
         assert len(rows) == 3
         assert set(rows[2].cells.values()) == {"unavailable: no adapter passed its check"}
+
+    def test_a_type_without_a_record_is_one_row_that_says_so(self):
+        (row,) = missing_rows("drought")
+        assert row.disaster == "drought" and set(row.cells.values()) == {"unavailable: not evaluated"}
+        assert "materialize evaluation" in row.note and row.source == "missing"

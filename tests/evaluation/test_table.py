@@ -49,7 +49,7 @@ class TestPaper:
     def test_rows_mark_kid_as_not_reported(self):
         rows = paper_rows()
         assert len(rows) == 21 and {r.source for r in rows} == {SOURCE_PAPER}
-        assert all(r.cells["kid"] == "unavailable: not reported in the paper" for r in rows)
+        assert all(r.cells["kid"] == "unavailable: not in the paper" for r in rows)
         assert [r.model for r in paper_rows(["flood"])] == ["DALL-E (paper)", "Stable Diffusion (paper)", "Ours (paper)"]
 
 
