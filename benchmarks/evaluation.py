@@ -170,7 +170,7 @@ def bench_metrics(args: argparse.Namespace) -> list[tuple[str, float, float, str
         clip = _random_clip(CLIPConfig(vision_config=vision, text_config=text,
                                        projection_dim=512 if "B/32" in label else 768), device)
         clip_scores(clip, generated[:2], prompts[:2])
-        _timed(label, rows, per, lambda: clip_scores(clip, generated, prompts),
+        _timed(label, rows, per, lambda clip=clip: clip_scores(clip, generated, prompts),
                "random weights: time only")
     try:
         distance = lpips_distance(device=device)
@@ -267,9 +267,9 @@ def main(argv: list[str] | None = None) -> dict:
                   f"measures {v['measures_wall_s']:5.3f} / {v['measures_cpu_s']:5.3f}  "
                   f"overhead {100 * v['overhead_wall']:4.1f} % / {100 * v['overhead_cpu']:4.1f} % (target <= 10 %)")
             q = v["quality"]
-            print(f"    seam {q['seam_error']}  wrap {q['wrap_step_ratio']:.3f}  unfilled after {q['unfilled_after_fill']}"
-                  f"  flicker {q['flicker']}  motion {q['motion_fraction']:.3f}  S min {q['sharpness_min']:.3f}"
-                  f"  jump {q['sharpness_jump']:.3f}")
+            print(f"    seam {q['seam_error']}  wrap {q['wrap_step_ratio']:.3f}"
+                  f"  unfilled after {q['unfilled_after_fill']}  flicker {q['flicker']}"
+                  f"  motion {q['motion_fraction']:.3f}  S min {q['sharpness_min']:.3f}  jump {q['sharpness_jump']:.3f}")
     return results
 
 

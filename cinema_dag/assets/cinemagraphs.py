@@ -61,7 +61,8 @@ class CinemagraphConfig(dg.Config):
         default=DEFAULT_MAX_FLICKER, ge=0,
         description="no_flicker_outside_motion: largest change (grey levels) outside the moving region, still camera.")
     min_sharpness: float = Field(
-        default=DEFAULT_MIN_SHARPNESS, ge=0, description="sharpness_stable (warns): smallest S(t) of the moving region.")
+        default=DEFAULT_MIN_SHARPNESS, ge=0,
+        description="sharpness_stable (warns): smallest S(t) of the moving region.")
     max_sharpness_jump: float = Field(
         default=DEFAULT_MAX_SHARPNESS_JUMP, ge=0, description="sharpness_stable (warns): largest |S(t) - S(t-1)|.")
 
@@ -132,7 +133,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                         write_poster(frames[0], out / f"{name}.png")
                     seam = quality.wrap_step_ratio
                     library.append({"name": name, "image": i, "camera": kind, "seed": seed,
-                                    "frames": int(len(frames)), "fps": config.fps,
+                                    "frames": len(frames), "fps": config.fps,
                                     "size": [int(frames.shape[2]), int(frames.shape[1])],
                                     "loop_seam_ratio": seam,
                                     "render_seconds": round(float(result.stats["render_s"]), 4),

@@ -30,7 +30,7 @@ class EvaluationConfig(dg.Config):
     num_inference_steps: int | None = Field(default=None, description="Denoising steps; None = the profile's.")
     height: int | None = Field(default=None, description="Image height; None = the profile's.")
     width: int | None = Field(default=None, description="Image width; None = the profile's.")
-    pair_size: int = Field(default=DEFAULT_PAIR_SIZE, ge=16, description="SSIM/LPIPS compare pairs at this square size.")
+    pair_size: int = Field(default=DEFAULT_PAIR_SIZE, ge=16, description="SSIM/LPIPS compare pairs at this size².")
     max_pairs: int = Field(default=DEFAULT_MAX_PAIRS, ge=1, description="SSIM/LPIPS (generated, photo) pairs at most.")
     kid_subset_size: int = Field(default=DEFAULT_KID_SUBSET_SIZE, ge=2, description="KID subset size per side.")
     kid_subsets: int = Field(default=DEFAULT_KID_SUBSETS, ge=1, description="KID subsets.")
@@ -67,12 +67,27 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     import numpy as np
 
     from cinema_dag.artefacts import (
-        IndexedFiles, read_images, read_images_from_paths, read_json, write_images, write_json,
+        IndexedFiles,
+        read_images,
+        read_images_from_paths,
+        read_json,
+        write_images,
+        write_json,
     )
     from cinema_dag.disasters import get_disaster
     from cinema_dag.evaluation import (
-        ADAPTER_ARM, PAPER_SOURCE, PAPER_TABLE1, ReferenceSet, evaluate_images, fingerprint, load_scorers, paper_rows,
-        previous_adapter, record_rows, reusable_arms, to_markdown,
+        ADAPTER_ARM,
+        PAPER_SOURCE,
+        PAPER_TABLE1,
+        ReferenceSet,
+        evaluate_images,
+        fingerprint,
+        load_scorers,
+        paper_rows,
+        previous_adapter,
+        record_rows,
+        reusable_arms,
+        to_markdown,
     )
     from cinema_dag.models import get_spec
     from cinema_dag.previews import png_markdown
@@ -86,7 +101,8 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
 
     # 1. The reference set: the type's kept scraped photos
     photos = store.require("scraped_images", key)
-    reference_paths = [photos / row.path for row in read_manifest(photos / "manifest.json").kept[: config.max_reference]]
+    kept = read_manifest(photos / "manifest.json").kept[: config.max_reference]
+    reference_paths = [photos / row.path for row in kept]
     reference_images = read_images_from_paths(reference_paths)
     reference_id = fingerprint(reference_paths)
     if not reference_images:
@@ -232,8 +248,15 @@ def evaluation_summary(context: dg.AssetExecutionContext, store: ArtefactStore) 
     the previous adapter; as Markdown here and as ``table.csv`` / ``table.parquet``."""
     from cinema_dag.artefacts import read_json
     from cinema_dag.atomic import atomic_write_text
-    from cinema_dag.evaluation import PAPER_SOURCE, missing_rows, paper_rows, record_rows, to_markdown, write_csv, \
-        write_parquet
+    from cinema_dag.evaluation import (
+        PAPER_SOURCE,
+        missing_rows,
+        paper_rows,
+        record_rows,
+        to_markdown,
+        write_csv,
+        write_parquet,
+    )
 
     rows, evaluated = [], []
     for key in DISASTER_KEYS:

@@ -18,7 +18,8 @@ def frame_steps(frames: np.ndarray) -> np.ndarray:
         compares the last frame with frame 0 (the loop's seam).
     """
     if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 2:
-        raise ValueError(f"`frames` must be an array of shape (N >= 2, H, W, 3); got {getattr(frames, 'shape', frames)!r}")
+        raise ValueError(
+            f"`frames` must be an array of shape (N >= 2, H, W, 3); got {getattr(frames, 'shape', frames)!r}")
     if frames.dtype != np.uint8:
         raise ValueError(f"`frames` must be uint8; got dtype {frames.dtype}")
     out = np.empty(len(frames))

@@ -20,7 +20,16 @@ from .clip_score import TINY_CLIP_NOTE, clip_label, clip_scores
 from .evaluate import FID_RELIABLE_COUNT, ArmResult, ReferenceSet, Scorers, evaluate_images, load_scorers
 from .features import FeatureExtractor, InceptionFeatures, bundled_inception_path
 from .fid import frechet_distance, kernel_distance
-from .history import ADAPTER_ARM, ARMS, REUSABLE_ARMS, fingerprint, missing_rows, previous_adapter, record_rows, reusable_arms
+from .history import (
+    ADAPTER_ARM,
+    ARMS,
+    REUSABLE_ARMS,
+    fingerprint,
+    missing_rows,
+    previous_adapter,
+    record_rows,
+    reusable_arms,
+)
 from .images import as_rgb, as_rgb_list, square_resize
 from .lpips import lpips_distance
 from .pairs import DEFAULT_MAX_PAIRS, DEFAULT_PAIR_SIZE, mean_over_pairs, sample_pairs, set_ssim, ssim
@@ -49,7 +58,8 @@ __all__ = [
     "lpips_distance",
     "FID_RELIABLE_COUNT", "Scorers", "ReferenceSet", "ArmResult", "load_scorers", "evaluate_images",
     "PAPER_SOURCE", "PAPER_SHORT", "PAPER_MODELS", "PAPER_TABLE1", "paper_metrics",
-    "SOURCE_MEASURED", "SOURCE_PAPER", "SOURCE_CHANGE", "SOURCE_MISSING", "TableRow", "paper_rows", "change_cells", "regressions",
+    "SOURCE_MEASURED", "SOURCE_PAPER", "SOURCE_CHANGE", "SOURCE_MISSING",
+    "TableRow", "paper_rows", "change_cells", "regressions",
     "to_markdown", "write_csv", "write_parquet",
     "ARMS", "ADAPTER_ARM", "REUSABLE_ARMS", "fingerprint", "reusable_arms", "previous_adapter", "record_rows",
     "missing_rows",

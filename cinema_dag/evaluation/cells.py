@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 __all__ = [
     "Cell",
@@ -22,7 +21,7 @@ __all__ = [
     "format_cell",
 ]
 
-Cell = Union[float, str]
+Cell = float | str
 """A table cell: the metric's value, or ``"unavailable: <reason>"``."""
 
 UNAVAILABLE_PREFIX = "unavailable: "

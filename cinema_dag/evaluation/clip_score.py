@@ -22,7 +22,7 @@ __all__ = ["TINY_CLIP_NOTE", "clip_label", "clip_scores"]
 TINY_CLIP_NOTE = "tiny random CLIP: plumbing check, not a quality score"
 
 
-def clip_label(clip: "LoadedClip | Any") -> str:
+def clip_label(clip: LoadedClip | Any) -> str:
     """What the scores came from, for results: the model id, marked when its weights are random."""
     from cinema_dag.models.profiles import TINY_MODEL_PREFIX
 
@@ -30,7 +30,7 @@ def clip_label(clip: "LoadedClip | Any") -> str:
     return f"{model_id} ({TINY_CLIP_NOTE})" if model_id.startswith(TINY_MODEL_PREFIX) else model_id
 
 
-def clip_scores(clip: "LoadedClip", images: Sequence[Any], prompts: Sequence[str], *,
+def clip_scores(clip: LoadedClip, images: Sequence[Any], prompts: Sequence[str], *,
                 batch_size: int = 16) -> np.ndarray:
     """Cosine similarity between each image and its prompt.
 

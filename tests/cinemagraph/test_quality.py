@@ -178,7 +178,7 @@ class TestMeasureAndCheck:
 
     def test_an_empty_mask_is_noted_not_measured(self):
         image, _, result, frame_n = _loop()
-        still = np.zeros(image.shape[:2] + (2,), np.float32)
+        still = np.zeros((*image.shape[:2], 2), np.float32)
         quality = measure_loop(result.frames, frame_n, image, still, result.stats, still_camera=True)
         assert quality.sharpness_min is None and "empty" in quality.notes["sharpness"]
         assert check_loop(quality)["sharpness"].passed is None

@@ -109,7 +109,8 @@ def test_evaluation_offline_on_tiny_then_the_summary(resources, instance, metada
     assert record2["previous"]["adapter_version"] == "v1" and record2["previous"]["cells"] == perfect
     # The keyword and base arms do not depend on the adapter: taken over, not generated again.
     assert record2["reused"] == ["keyword", "base"] and metadata(second, "evaluation")["reused_arms"] == "keyword, base"
-    assert record2["arms"]["keyword"] == record["arms"]["keyword"] and record2["prompts"]["base"] == record["prompts"]["base"]
+    assert record2["arms"]["keyword"] == record["arms"]["keyword"]
+    assert record2["prompts"]["base"] == record["prompts"]["base"]
     assert (folder / "keyword_001.png").exists() and (folder / "reference_features.npy").exists()
     (check,) = second.get_asset_check_evaluations()
     assert check.metadata["compared"].value is True and check.metadata["previous_adapter"].value == "v1"

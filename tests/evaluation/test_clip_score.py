@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from realistic_images import fractal_noise, photos
 
 from cinema_dag.evaluation import TINY_CLIP_NOTE, clip_label, clip_scores
 from cinema_dag.models import load_component
-
-from realistic_images import fractal_noise, photos
 
 PROMPTS = ["a photo of a flood in Korea, flooded street", "wildfire", "a photo of a landslide in Korea, "
            "collapsed hillside, mud and rocks, broken trees, buried road, heavy rain at night", "snow"]
@@ -18,7 +17,7 @@ def clip(tiny_cache):
 
 
 def test_scores_are_cosines_and_invariant_to_batch_order_and_size(clip):
-    images = photos()[:3] + [fractal_noise(64, 64)]
+    images = [*photos()[:3], fractal_noise(64, 64)]
     scores = clip_scores(clip, images, PROMPTS, batch_size=4)
     assert scores.shape == (4,) and (np.abs(scores) <= 1.0).all()
     assert len(set(np.round(scores, 6))) == 4  # each pair has its own score

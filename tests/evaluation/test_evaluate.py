@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from realistic_images import fractal_noise, photos
 
 from cinema_dag.evaluation import METRIC_KEYS, FeatureExtractor, ReferenceSet, Scorers, evaluate_images, is_number
-
-from realistic_images import fractal_noise, photos
 
 
 class ColourStats:

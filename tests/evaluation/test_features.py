@@ -4,11 +4,10 @@ that is 0 for a set with itself and grows as the set is blurred or brightened fu
 import cv2
 import numpy as np
 import pytest
+from realistic_images import photos
 
 from cinema_dag.evaluation import FeatureExtractor, InceptionFeatures, MetricUnavailable, frechet_distance
 from cinema_dag.evaluation import features as features_module
-
-from realistic_images import photos
 
 
 def test_bundled_weights_are_found_and_verified():

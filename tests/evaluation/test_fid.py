@@ -1,5 +1,7 @@
 """Fréchet and kernel distances on feature sets with known answers."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -32,7 +34,7 @@ class TestFrechet:
     def test_grows_with_a_wider_spread(self):
         x = np.random.default_rng(1).normal(size=(200, 16))
         values = [frechet_distance(x, x * scale) for scale in (1.0, 1.5, 2.0, 3.0)]
-        assert values[0] == pytest.approx(0.0, abs=1e-9) and all(a < b for a, b in zip(values, values[1:]))
+        assert values[0] == pytest.approx(0.0, abs=1e-9) and all(a < b for a, b in pairwise(values))
 
     def test_bad_inputs(self):
         x = np.zeros((4, 3))
@@ -51,12 +53,12 @@ class TestKernel:
         same, _ = kernel_distance(a, b, subset_size=100, num_subsets=20)
         shifted = [kernel_distance(a, b + s, subset_size=100, num_subsets=20)[0] for s in (0.25, 0.5, 1.0)]
         assert abs(same) < 0.2 * shifted[0]
-        assert all(x < y for x, y in zip(shifted, shifted[1:]))
+        assert all(x < y for x, y in pairwise(shifted))
 
     def test_subsets_are_reproducible(self):
         rng = np.random.default_rng(3)
         a, b = rng.normal(size=(60, 8)), rng.normal(size=(80, 8)) + 0.5
         assert kernel_distance(a, b, subset_size=20, seed=4) == kernel_distance(a, b, subset_size=20, seed=4)
-        mean, std = kernel_distance(a, b, subset_size=20, num_subsets=10)
+        _, std = kernel_distance(a, b, subset_size=20, num_subsets=10)
         assert std > 0
         assert kernel_distance(a[:20], b[:20], subset_size=50)[1] == 0.0  # one whole-set estimate

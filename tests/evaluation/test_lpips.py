@@ -39,7 +39,7 @@ def stand_ins(monkeypatch, tmp_path):
 
 
 def test_missing_backbone_weights_are_named(stand_ins):
-    with pytest.raises(MetricUnavailable, match="alexnet-owt-7be5be79.pth"):
+    with pytest.raises(MetricUnavailable, match=r"alexnet-owt-7be5be79\.pth"):
         lpips_distance("alex")
 
 

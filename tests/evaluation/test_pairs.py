@@ -1,11 +1,12 @@
 """SSIM and pair sampling on known answers: real photos and fractal noise."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
+from realistic_images import fractal_noise, noisy, photos
 
 from cinema_dag.evaluation import mean_over_pairs, sample_pairs, set_ssim, square_resize, ssim
-
-from realistic_images import fractal_noise, noisy, photos
 
 
 class TestSsim:
@@ -13,7 +14,7 @@ class TestSsim:
     def test_one_with_itself_and_falls_with_added_noise(self, image):
         assert ssim(image, image) == 1.0
         values = [ssim(image, noisy(image, sigma)) for sigma in (2, 8, 24, 64)]
-        assert all(a > b for a, b in zip(values, values[1:])), values
+        assert all(a > b for a, b in pairwise(values)), values
         assert 0.0 < values[-1] < 0.5 < values[0] < 1.0
 
     def test_different_photos_are_dissimilar_and_symmetric(self):

@@ -2,15 +2,29 @@
 
 import csv
 import math
+from typing import ClassVar
 
 import pyarrow.parquet as pq
 import pytest
 
-from cinema_dag.evaluation import (
-    METRIC_KEYS, PAPER_TABLE1, SOURCE_CHANGE, SOURCE_PAPER, TableRow, change_cells, format_cell, is_number,
-    paper_metrics, paper_rows, regressions, to_markdown, unavailable, write_csv, write_parquet,
-)
 from cinema_dag.disasters import DISASTER_KEYS
+from cinema_dag.evaluation import (
+    METRIC_KEYS,
+    PAPER_TABLE1,
+    SOURCE_CHANGE,
+    SOURCE_PAPER,
+    TableRow,
+    change_cells,
+    format_cell,
+    is_number,
+    paper_metrics,
+    paper_rows,
+    regressions,
+    to_markdown,
+    unavailable,
+    write_csv,
+    write_parquet,
+)
 
 
 def cells(**values):
@@ -50,12 +64,14 @@ class TestPaper:
         rows = paper_rows()
         assert len(rows) == 21 and {r.source for r in rows} == {SOURCE_PAPER}
         assert all(r.cells["kid"] == "unavailable: not in the paper" for r in rows)
-        assert [r.model for r in paper_rows(["flood"])] == ["DALL-E (paper)", "Stable Diffusion (paper)", "Ours (paper)"]
+        models = [r.model for r in paper_rows(["flood"])]
+        assert models == ["DALL-E (paper)", "Stable Diffusion (paper)", "Ours (paper)"]
 
 
 class TestChanges:
-    NOW = {"fid": 40.0, "kid": 0.02, "clip_score": 0.28, "lpips": "unavailable: no backbone", "ssim": 0.5}
-    BEFORE = {"fid": 42.0, "kid": 0.01, "clip_score": 0.30, "lpips": 0.6, "ssim": 0.5}
+    NOW: ClassVar[dict] = {"fid": 40.0, "kid": 0.02, "clip_score": 0.28, "lpips": "unavailable: no backbone",
+                           "ssim": 0.5}
+    BEFORE: ClassVar[dict] = {"fid": 42.0, "kid": 0.01, "clip_score": 0.30, "lpips": 0.6, "ssim": 0.5}
 
     def test_change_is_now_minus_before(self):
         change = change_cells(self.NOW, self.BEFORE)
@@ -76,7 +92,8 @@ class TestChanges:
 class TestWriters:
     @pytest.fixture
     def rows(self):
-        return paper_rows(["flood"]) + [
+        return [
+            *paper_rows(["flood"]),
             TableRow("flood", "keyword prompt", cells(fid=50.0, kid=0.05, clip_score=0.25, ssim=0.2),
                      n_generated=8, n_reference=200),
             TableRow("flood", "change since adapter v1", cells(fid=-1.5), SOURCE_CHANGE),
