@@ -1,9 +1,15 @@
 """Benchmark of the cinemagraph renderer (render alone, encode alone, memory, vs a bare scatter).
 
 Run:  OMP_NUM_THREADS=2 .venv/bin/python benchmarks/render.py      (CPU, and CUDA when available)
-      .venv/bin/python benchmarks/render.py --sizes 512x512 --cameras circle --threads 1
+      .venv/bin/python benchmarks/render.py --sizes 512x512 --cameras circle --threads 1 --modes after
 
-Scenes are synthetic and deterministic: a textured picture over a ground plane (far at the top,
+Modes: ``after`` is this tree's renderer; ``before`` is the renderer of ``--before-ref`` (default
+c14add8, the last commit with the forward-splatting renderer and bilinear sub-pixel colours),
+extracted with ``git archive`` into a temporary folder and imported from there, so both are
+measured in one run on the same machine.
+
+Scenes are synthetic and deterministic: a fractal-noise picture (1/f amplitude spectrum, like
+photos) over a ground plane (far at the top,
 near at the bottom) with a foreground block at the nearest depth, and a "water" mask over the
 lower third (~1/3 of the pixels) moving with the flood motion field. Two LDIs per size:
 
@@ -21,7 +27,10 @@ Each configuration runs in its own process, so its peak RSS is its own. Figures 
   ``bare_done`` counts only the splats the renderer really performs (static points once per
   camera pose, moving points twice per frame), for reference;
 * encode: MP4 (H.264) and GIF of the rendered frames, seconds;
-* peak RSS (``resource``), and ``torch.cuda.max_memory_allocated`` on a GPU.
+* peak RSS (``resource``), and ``torch.cuda.max_memory_allocated`` on a GPU;
+* quality of the moving region (:mod:`cinema_dag.cinemagraph.quality`): S(t) min, the largest
+  |S(t) - S(t-1)| (wrap included) and the stutter ratio, over the motion mask (exact with a still
+  camera; with a moving camera the region drifts by the parallax, so only indicative).
 """
 
 from __future__ import annotations
@@ -48,6 +57,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+if os.environ.get("RENDER_BENCH_CODE"):  # the "before" mode: the renderer of an older commit
+    sys.path.insert(0, os.environ["RENDER_BENCH_CODE"])
 
 from cinema_dag.cinemagraph import (  # noqa: E402
     CinemagraphRenderer,
@@ -59,14 +70,26 @@ from cinema_dag.cinemagraph import (  # noqa: E402
 )
 
 
-def make_scene(height: int, width: int, dense: bool) -> tuple[LayeredDepthImage, np.ndarray]:
-    """Deterministic test scene: textured ground plane, a near block, a lower-third water mask."""
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    image = np.stack(
-        [120 + 80 * np.sin(xx / 37.0), 110 + 70 * np.cos(yy / 23.0), 140 + 60 * np.sin((xx + yy) / 51.0)], axis=-1
-    )
-    image = np.clip(image + rng.normal(0, 18, image.shape), 0, 255).astype(np.uint8)
+def fractal_noise(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """RGB fractal noise with a 1/f amplitude spectrum (the average spectrum of photos)."""
+    rng = np.random.default_rng(seed)
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(width), np.fft.fftfreq(height)))
+    f[0, 0] = 1.0
+    channels = []
+    for _ in range(3):
+        spectrum = (rng.normal(size=(height, width)) + 1j * rng.normal(size=(height, width))) / f
+        spectrum[0, 0] = 0.0
+        c = np.real(np.fft.ifft2(spectrum))
+        channels.append((c - c.mean()) / c.std())
+    noise = np.stack(channels, -1)
+    noise = 0.6 * noise + 0.4 * noise.mean(-1, keepdims=True)
+    return np.clip(128 + 40 * noise, 0, 255).astype(np.uint8)
+
+
+def make_scene(height: int, width: int, dense: bool) -> tuple[LayeredDepthImage, np.ndarray, np.ndarray, np.ndarray]:
+    """Deterministic test scene: fractal-noise ground plane, a near block, a lower-third water mask."""
+    yy, _ = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = fractal_noise(height, width)
     # Ground plane: disparity linear in the row (far 1/8 at the top, 1/1.2 at the bottom).
     disparity = 1 / 8 + (1 / 1.2 - 1 / 8) * yy / (height - 1)
     depth = (1.0 / disparity).astype(np.float32)
@@ -84,7 +107,7 @@ def make_scene(height: int, width: int, dense: bool) -> tuple[LayeredDepthImage,
     else:
         ldi = build_ldi(image, depth)
     flow = motion_field("flood", mask, depth)
-    return ldi, flow
+    return ldi, flow, image, mask
 
 
 def peak_rss_mib() -> float:
@@ -99,10 +122,12 @@ def sync(device: str) -> None:
 
 
 def run_one(
-    height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool, repeats: int, subpixel: bool = True
+    height: int, width: int, camera: str, kind: str, device: str, frames: int, encode: bool, repeats: int, mode: str = "after"
 ) -> dict:
     """One configuration, in this process: a cold run, then ``repeats`` warm runs (median kept)."""
-    ldi, flow = make_scene(height, width, kind == "dense")
+    from cinema_dag.cinemagraph.quality import sharpness_jump, sharpness_series, stutter_ratio
+
+    ldi, flow, image, mask = make_scene(height, width, kind == "dense")
     rss_before = peak_rss_mib()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -110,7 +135,7 @@ def run_one(
     def render_once() -> tuple[float, float, CinemagraphRenderer, object]:
         sync(device)
         t0 = time.perf_counter()
-        renderer = CinemagraphRenderer(ldi, flow, num_frames=frames, camera=camera, device=device, subpixel=subpixel)
+        renderer = CinemagraphRenderer(ldi, flow, num_frames=frames, camera=camera, device=device)
         sync(device)
         t1 = time.perf_counter()
         result = renderer.render()
@@ -129,8 +154,11 @@ def run_one(
     # Bare z-buffer passes over the same points, with their keys and pixels precomputed (those of
     # the last frame rendered).
     n_moving = renderer.n_moving
-    pix = torch.cat([renderer._pix_static, renderer._pix_moving[:n_moving]])
-    keys = torch.cat([renderer._keys_static, renderer._keys_moving[:n_moving]])
+    if mode == "before":
+        pix = torch.cat([renderer._pix_static, renderer._pix_moving[:n_moving]])
+        keys = torch.cat([renderer._keys_static, renderer._keys_moving[:n_moving]])
+    else:  # every point is splatted once per pose
+        pix, keys = renderer._pix, renderer._keys
     buffer = torch.empty(2 * renderer.grid.numel, dtype=torch.int64, device=device)
     empty = renderer.empty
 
@@ -151,15 +179,21 @@ def run_one(
     # The splats the renderer really does: static points once per camera pose, moving points twice
     # per frame.
     poses = 1 if renderer.path.is_still else len({tuple(c) for c in renderer.path.centres(np.arange(frames))})
-    bare_done_s = bare(renderer._pix_static, renderer._keys_static, poses) if renderer.n_static else 0.0
-    if n_moving:
-        bare_done_s += bare(renderer._pix_moving, renderer._keys_moving, frames, halves=2)  # both copies
-
+    if mode == "before":
+        bare_done_s = bare(renderer._pix_static, renderer._keys_static, poses) if renderer.n_static else 0.0
+        if n_moving:
+            bare_done_s += bare(renderer._pix_moving, renderer._keys_moving, frames, halves=2)  # both copies
+    else:
+        bare_done_s = bare(pix, keys, poses)
+    series = sharpness_series(result.frames, image, mask)
     out = {
         "size": f"{width}x{height}",
         "camera": camera,
         "ldi": kind,
-        "subpixel": subpixel,
+        "mode": mode,
+        "s_min": float(series.min()),
+        "s_jump": float(sharpness_jump(series)),
+        "stutter": float(stutter_ratio(result.frames, mask)),
         "device": device,
         "points": int(renderer.n_static + n_moving),
         "moving": int(n_moving),
@@ -199,18 +233,15 @@ def main() -> None:
     parser.add_argument("--threads", default=_THREADS, help="OMP_NUM_THREADS (default: the environment's, else 1)")
     parser.add_argument("--devices", default="cpu,cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--no-encode", action="store_true")
-    parser.add_argument(
-        "--subpixel",
-        default="on,off",
-        help="renderer subpixel modes to run: on (bilinear resampling of moving points), off (nearest colour), or both",
-    )
+    parser.add_argument("--modes", default="before,after", help="before (the --before-ref renderer) and/or after (this tree)")
+    parser.add_argument("--before-ref", default="c14add8", help="git commit whose renderer is 'before'")
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per configuration (median kept)")
-    parser.add_argument("--one", nargs=6, metavar=("H", "W", "CAMERA", "LDI", "DEVICE", "SUBPIXEL"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=6, metavar=("H", "W", "CAMERA", "LDI", "DEVICE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one:
-        h, w, camera, kind, device, subpixel = args.one
-        result = run_one(int(h), int(w), camera, kind, device, args.frames, not args.no_encode, args.repeats, subpixel == "on")
+        h, w, camera, kind, device, mode = args.one
+        result = run_one(int(h), int(w), camera, kind, device, args.frames, not args.no_encode, args.repeats, mode)
         print(json.dumps(result))
         return
 
@@ -220,41 +251,50 @@ def main() -> None:
         f"cpu_count={os.cpu_count()} cuda={torch.cuda.is_available()}"
     )
     header = (
-        f"{'device':6} {'size':>9} {'camera':7} {'ldi':6} {'subpix':6} {'points':>9} {'moving':>8} {'prep s':>7} "
-        f"{'frames s':>8} {'render s':>8} {'cold s':>7} {'Mpts/s':>7} {'bare s':>7} {'ratio':>6} {'ratio*':>6} "
-        f"{'mp4 s':>6} {'gif s':>6} {'RSS MiB':>8} {'GPU MiB':>8} {'holes':>7}"
+        f"{'device':6} {'size':>9} {'camera':7} {'ldi':6} {'mode':6} {'points':>9} {'moving':>8} {'prep s':>7} "
+        f"{'render s':>8} {'cold s':>7} {'bare s':>7} {'ratio':>6} {'ratio*':>6} {'S min':>6} {'S jump':>6} "
+        f"{'stutter':>7} {'mp4 s':>6} {'RSS MiB':>8} {'GPU MiB':>8} {'holes':>7}"
     )
+    snapshot = None
+    if "before" in args.modes.split(","):
+        snapshot = tempfile.mkdtemp(prefix="render_before_")
+        repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+        archive = subprocess.run(["git", "-C", repo, "archive", args.before_ref, "cinema_dag"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", snapshot], input=archive.stdout, check=True)
+        print(f"before = cinema_dag of {args.before_ref} (extracted to {snapshot}); after = this tree")
     print(header, flush=True)
     for device in args.devices.split(","):
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
             for kind in args.ldis.split(","):
-                for camera, subpixel in [(c, m) for c in args.cameras.split(",") for m in args.subpixel.split(",")]:
-                    if subpixel not in ("on", "off"):
-                        raise SystemExit(f"--subpixel: expected on and/or off, got {subpixel!r}")
+                for camera, mode in [(c, m) for c in args.cameras.split(",") for m in args.modes.split(",")]:
+                    if mode not in ("before", "after"):
+                        raise SystemExit(f"--modes: expected before and/or after, got {mode!r}")
                     cmd = [sys.executable, os.path.abspath(__file__), "--threads", args.threads, "--frames", str(args.frames)]
                     cmd += ["--repeats", str(args.repeats)]
-                    cmd += ["--one", str(h), str(w), camera, kind, device, subpixel] + (["--no-encode"] if args.no_encode else [])
-                    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+                    cmd += ["--one", str(h), str(w), camera, kind, device, mode] + (["--no-encode"] if args.no_encode else [])
+                    env = os.environ.copy()
+                    if mode == "before":
+                        env["RENDER_BENCH_CODE"] = snapshot
+                    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
                     if proc.returncode:
-                        print(f"{device} {size} {camera} {kind} subpixel={subpixel}: failed\n{proc.stderr[-2000:]}")
+                        print(f"{device} {size} {camera} {kind} mode={mode}: failed\n{proc.stderr[-2000:]}")
                         continue
                     r = json.loads(proc.stdout.strip().splitlines()[-1])
                     gpu = f"{r['gpu_peak_mib']:.0f}" if r["gpu_peak_mib"] is not None else "-"
                     mp4 = f"{r['mp4_s']:.2f}" if "mp4_s" in r else "-"
-                    gif = f"{r['gif_s']:.2f}" if "gif_s" in r else "-"
                     print(
-                        f"{device:6} {r['size']:>9} {camera:7} {kind:6} {subpixel:6} {r['points']:>9} {r['moving']:>8} "
-                        f"{r['prepare_s']:7.3f} {r['frames_s']:8.3f} {r['render_s']:8.3f} {r['cold_s']:7.3f} {r['mpts_per_s']:7.1f} "
-                        f"{r['bare_s']:7.3f} {r['ratio']:6.1f} {r['ratio_done']:6.1f} {mp4:>6} {gif:>6} "
-                        f"{r['rss_peak_mib']:8.0f} {gpu:>8} {r['holes_max']:7.4f}",
+                        f"{device:6} {r['size']:>9} {camera:7} {kind:6} {mode:6} {r['points']:>9} {r['moving']:>8} "
+                        f"{r['prepare_s']:7.3f} {r['render_s']:8.3f} {r['cold_s']:7.3f} "
+                        f"{r['bare_s']:7.3f} {r['ratio']:6.1f} {r['ratio_done']:6.1f} {r['s_min']:6.3f} {r['s_jump']:6.3f} "
+                        f"{r['stutter']:7.2f} {mp4:>6} {r['rss_peak_mib']:8.0f} {gpu:>8} {r['holes_max']:7.4f}",
                         flush=True,
                     )
     print(
         "render = set-up (integration) + all frames, median of the warm runs; cold = the first run in a fresh "
         "process (page faults); bare = 2 full point sets per frame, reset + scatter_reduce on precomputed keys "
         "(best of 3); ratio = render / bare; ratio* = render / bare splats actually done; Mpts/s = 2 x points x "
-        "frames / render s; subpix = the renderer's subpixel option (on: moving points' colours resampled bilinearly, off: nearest colour); RSS = peak of the whole process (imports, scene, all runs)."
+        "frames / render s; S min / S jump / stutter: the moving region's sharpness S(t) relative to the picture, its largest frame-to-frame change (wrap included) and the largest step over the median step (moving camera: indicative only); RSS = peak of the whole process (imports, scene, all runs)."
     )
 
 

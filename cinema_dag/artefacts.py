@@ -27,13 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IndexedFiles",
-    "IMAGE", "MASK", "DISPARITY", "DISPARITY_PNG", "LDI", "POINTS", "FLOW",
+    "IMAGE", "MASK", "DISPARITY", "DISPARITY_PNG", "LDI", "POINTS", "FLOW", "USER_MASK",
     "PROMPTS_FILE", "IMAGES_FILE", "MASKS_FILE", "LIBRARY_FILE", "CHECK_FILE",
     "CAPTIONS_DIR", "CORPUS_DIR", "ADAPTER_DIR",
     "cinemagraph_stem",
     "write_json", "read_json",
     "write_images", "read_images", "read_images_from_paths",
-    "write_masks", "read_masks",
+    "write_mask", "write_masks", "read_mask", "read_masks",
     "write_arrays", "read_arrays",
     "write_ldis", "read_ldi", "read_ldis",
     "write_disparity_pngs",
@@ -78,6 +78,7 @@ DISPARITY_PNG = IndexedFiles("disparity", ".png")     # depth_maps: 16-bit previ
 LDI = IndexedFiles("ldi", ".npz")                     # depth_ldis: LayeredDepthImage.to_bytes
 POINTS = IndexedFiles("points", ".ply")               # depth_ldis: open3d point cloud
 FLOW = IndexedFiles("flow", ".npy")                   # flow_fields: float32 (H, W, 2), px/frame
+USER_MASK = IndexedFiles("user_mask", ".png")         # disaster_images: a user's mask for a folder photo
 
 PROMPTS_FILE = "prompts.json"     # generated_prompts
 IMAGES_FILE = "images.json"       # disaster_images: settings and the prompt of each image
@@ -135,22 +136,35 @@ def read_images(folder: str | os.PathLike[str], kind: IndexedFiles = IMAGE) -> l
     return read_images_from_paths(kind.paths(folder))
 
 
+def write_mask(folder: str | os.PathLike[str], index: int, mask: np.ndarray, kind: IndexedFiles = MASK) -> Path:
+    """Save one boolean mask (H, W) as an 8-bit PNG with values 0 and 255, as image ``index``'s."""
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask {index} must be (H, W); got shape {mask.shape}")
+    with atomic_path(kind.path(folder, index)) as tmp:
+        Image.fromarray(np.where(mask.astype(bool), 255, 0).astype(np.uint8), mode="L").save(tmp, format="PNG")
+    return kind.path(folder, index)
+
+
 def write_masks(folder: str | os.PathLike[str], masks: list[np.ndarray], kind: IndexedFiles = MASK) -> list[Path]:
     """Save boolean masks (H, W) as 8-bit PNGs with values 0 and 255."""
-    paths = []
-    for i, mask in enumerate(masks):
-        mask = np.asarray(mask)
-        if mask.ndim != 2:
-            raise ValueError(f"mask {i} must be (H, W); got shape {mask.shape}")
-        with atomic_path(kind.path(folder, i)) as tmp:
-            Image.fromarray(np.where(mask.astype(bool), 255, 0).astype(np.uint8), mode="L").save(tmp, format="PNG")
-        paths.append(kind.path(folder, i))
-    return paths
+    return [write_mask(folder, i, mask, kind) for i, mask in enumerate(masks)]
+
+
+def _read_mask(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("L")) > 127
+
+
+def read_mask(folder: str | os.PathLike[str], index: int, kind: IndexedFiles = MASK) -> np.ndarray | None:
+    """Image ``index``'s mask of this kind as a boolean array (H, W), or None when there is none."""
+    path = kind.path(folder, index)
+    return _read_mask(path) if path.is_file() else None
 
 
 def read_masks(folder: str | os.PathLike[str], kind: IndexedFiles = MASK) -> list[np.ndarray]:
     """Load the masks of a folder as boolean arrays (H, W)."""
-    return [np.asarray(Image.open(p).convert("L")) > 127 for p in kind.paths(folder)]
+    return [_read_mask(p) for p in kind.paths(folder)]
 
 
 def write_arrays(folder: str | os.PathLike[str], arrays: list[np.ndarray], kind: IndexedFiles | str) -> list[Path]:

@@ -24,11 +24,12 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
+    "AtomicFile",
     "atomic_path",
     "atomic_open",
     "atomic_write_bytes",
@@ -36,6 +37,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_dir",
     "leftovers",
+    "leftovers_in",
     "temp_name",
 ]
 
@@ -61,6 +63,17 @@ def temp_name(path: os.PathLike[str] | str, kind: str = "tmp") -> Path:
     """
     path = Path(path)
     return path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.{kind}{path.suffix}")
+
+
+_ANY_TEMP = re.compile(r"\..+\.\d+\.[0-9a-f]{8}\.(?:tmp|old)(?:\.[^.]+)?")
+
+
+def leftovers_in(folder: os.PathLike[str] | str) -> list[Path]:
+    """Every temp or retired name of this module in ``folder``, whatever its target (see :func:`leftovers`)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _ANY_TEMP.fullmatch(p.name))
 
 
 def leftovers(path: os.PathLike[str] | str) -> list[Path]:
@@ -137,6 +150,33 @@ def atomic_open(path: os.PathLike[str] | str, mode: str = "w", encoding: str | N
         with os.fdopen(fd, mode, encoding=None if mode == "wb" else encoding) as handle:
             yield handle
             handle.flush()
+
+
+class _Discarded(Exception):
+    """Thrown into :func:`atomic_open` by :meth:`AtomicFile.discard` so it deletes its temp file."""
+
+
+class AtomicFile:
+    """:func:`atomic_open` for writers whose start and end are separate calls (Scrapy's
+    ``open_spider``/``close_spider``): write, then :meth:`commit` publishes the file whole, or
+    :meth:`discard` (or a killed process) leaves ``path`` as it was.
+    """
+
+    def __init__(self, path: os.PathLike[str] | str, mode: str = "w", encoding: str | None = "utf-8") -> None:
+        self.path = Path(path)
+        self._stack = ExitStack()
+        self.file: IO[Any] = self._stack.enter_context(atomic_open(self.path, mode, encoding))
+
+    def write(self, data: Any) -> int:
+        return self.file.write(data)
+
+    def commit(self) -> Path:
+        self._stack.close()
+        return self.path
+
+    def discard(self) -> None:
+        error = _Discarded()
+        self._stack.__exit__(_Discarded, error, None)
 
 
 def atomic_write_bytes(path: os.PathLike[str] | str, data: bytes) -> Path:

@@ -7,7 +7,7 @@ the core inside their bodies, so the UI and ``dagster definitions validate`` sta
 import dagster as dg
 
 from cinema_dag import assets
-from cinema_dag.automation import jobs, schedules, sensors
+from cinema_dag.automation import executors, jobs, schedules, sensors
 from cinema_dag.resources import default_resources
 
 
@@ -16,8 +16,9 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_package_module(assets),
         asset_checks=dg.load_asset_checks_from_package_module(assets),
-        jobs=jobs.ALL_JOBS,
+        jobs=[*jobs.ALL_JOBS, *executors.EXECUTOR_JOBS],
         schedules=schedules.ALL_SCHEDULES,
         sensors=sensors.ALL_SENSORS,
         resources=default_resources(),
+        executor=executors.default_executor(),
     )

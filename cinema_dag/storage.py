@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +92,15 @@ def _check_key(kind: str, value: str) -> str:
 
 def _new_version() -> str:
     """A sortable, unique version id: UTC time to the microsecond and 8 random hex digits."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}"
 
 
 def _version_age_s(version: str) -> float | None:
     try:
-        started = datetime.strptime(version.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+        started = datetime.strptime(version.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
     except ValueError:
         return None  # not one of ours: leave it alone
-    return (datetime.now(timezone.utc) - started).total_seconds()
+    return (datetime.now(UTC) - started).total_seconds()
 
 
 def _free_bytes(folder: Path) -> int | None:
@@ -181,9 +181,16 @@ class ArtefactStorage(abc.ABC):
     def uri(self, asset: str, partition: str, *parts: str) -> str:
         """Where a partition (or a file in its current version) is, as a path or URL for people."""
 
-    @abc.abstractmethod
     def cache_dir(self, name: str) -> Path:
-        """A lasting local folder for caches that are not artefacts (e.g. Scrapy's HTTP cache)."""
+        """A lasting local folder for caches that are not artefacts (e.g. Scrapy's HTTP cache):
+        ``<root>/.cache/<name>`` for a local root, under ``cache_root`` for object storage; created."""
+        path = self._local_base() / ".cache" / _check_key("cache", name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @abc.abstractmethod
+    def _local_base(self) -> Path:
+        """The local folder that holds caches."""
 
     # -- shared by both implementations --------------------------------------------------------
 
@@ -209,14 +216,21 @@ class ArtefactStorage(abc.ABC):
             "metadata": metadata,
         }
 
-    def _full(self, err: OSError, asset: str, partition: str, where: Path) -> StorageFullError:
-        free = _free_bytes(where)
-        return StorageFullError(
-            err.errno,
-            f"No space left writing asset {asset!r}, partition {partition!r} under {where}"
-            f"{f' ({free} bytes free)' if free is not None else ''}: {err.strerror or err}. "
-            "Nothing was published; the previous version, if any, is intact. Free space and re-run.",
-        )
+    @contextmanager
+    def _disk_full_is_clear(self, asset: str, partition: str, where: Path) -> Iterator[None]:
+        """Turn running out of space into a :class:`StorageFullError` that says what it means."""
+        try:
+            yield
+        except OSError as err:
+            if err.errno not in _DISK_FULL:
+                raise
+            free = _free_bytes(where)
+            raise StorageFullError(
+                err.errno,
+                f"No space left writing asset {asset!r}, partition {partition!r} under {where}"
+                f"{f' ({free} bytes free)' if free is not None else ''}: {err.strerror or err}. "
+                "Nothing was published; the previous version, if any, is intact. Free space and re-run.",
+            ) from err
 
 
 class LocalArtefactStorage(ArtefactStorage):
@@ -230,7 +244,7 @@ class LocalArtefactStorage(ArtefactStorage):
 
     def __init__(self, root: str | os.PathLike[str], *, lock_timeout_s: float | None = None) -> None:
         text = os.fspath(root)
-        text = text[len("file://"):] if text.startswith("file://") else text
+        text = text.removeprefix("file://")
         self._root = Path(text).expanduser().resolve()
         self.lock_timeout_s = lock_timeout_s
 
@@ -270,26 +284,18 @@ class LocalArtefactStorage(ArtefactStorage):
     def uri(self, asset: str, partition: str, *parts: str) -> str:
         return str(self.path(asset, partition, *parts))
 
-    def cache_dir(self, name: str) -> Path:
-        """``<root>/.cache/<name>``, created."""
-        path = self._root / ".cache" / _check_key("cache", name)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def _local_base(self) -> Path:
+        return self._root
 
     @contextmanager
     def stage(self, asset: str, partition: str, metadata: dict[str, Any] | None = None) -> Iterator[Path]:
         final = self.dir(asset, partition)
         with self._exclusive(asset, partition):
             self._clean_up_after_killed_writers(final)
-            try:
-                with atomic_dir(final) as staging:
-                    yield staging
-                    manifest = self._build_manifest(staging, asset, partition, metadata or {}, _new_version())
-                    atomic_write_json(staging / MANIFEST_NAME, manifest)
-            except OSError as err:
-                if err.errno in _DISK_FULL:
-                    raise self._full(err, asset, partition, final.parent) from err
-                raise
+            with self._disk_full_is_clear(asset, partition, final.parent), atomic_dir(final) as staging:
+                yield staging
+                manifest = self._build_manifest(staging, asset, partition, metadata or {}, _new_version())
+                atomic_write_json(staging / MANIFEST_NAME, manifest)
 
     @contextmanager
     def _exclusive(self, asset: str, partition: str) -> Iterator[None]:
@@ -429,10 +435,8 @@ class ObjectArtefactStorage(ArtefactStorage):
             path = self._prefix(asset, partition)
         return self._fs.unstrip_protocol("/".join([path, *parts]))
 
-    def cache_dir(self, name: str) -> Path:
-        path = self._cache_root / ".cache" / _check_key("cache", name)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def _local_base(self) -> Path:
+        return self._cache_root
 
     @contextmanager
     def stage(self, asset: str, partition: str, metadata: dict[str, Any] | None = None) -> Iterator[Path]:
@@ -441,12 +445,8 @@ class ObjectArtefactStorage(ArtefactStorage):
         staging_root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{asset}-{partition}-", dir=staging_root))
         try:
-            try:
+            with self._disk_full_is_clear(asset, partition, staging_root):
                 yield staging
-            except OSError as err:
-                if err.errno in _DISK_FULL:
-                    raise self._full(err, asset, partition, staging_root) from err
-                raise
             # 1. Upload under a version prefix of its own (named now: its age is the upload's age)
             version = _new_version()
             manifest = self._build_manifest(staging, asset, partition, metadata or {}, version)

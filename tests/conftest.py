@@ -19,6 +19,27 @@ def tiny_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("models")
 
 
+@pytest.fixture
+def resources(tmp_path, tiny_cache):
+    """Dagster resources of the embedded default, on a fresh store and the session's tiny-model cache."""
+    from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
+
+    return {
+        "store": ArtefactStore(root=str(tmp_path / "artefacts")),
+        "models": ModelRegistry(profile="tiny", cache_dir=str(tiny_cache)),
+        "device": TorchDevice(device="cpu"),
+    }
+
+
+@pytest.fixture
+def instance():
+    """A throwaway Dagster instance."""
+    import dagster as dg
+
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory):
     """A real S3-compatible server (moto in server mode) in its own process on 127.0.0.1.

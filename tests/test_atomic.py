@@ -5,7 +5,14 @@ import stat
 
 import pytest
 
-from cinema_dag.atomic import atomic_dir, atomic_open, atomic_path, atomic_write_bytes, atomic_write_json, temp_name
+from cinema_dag.atomic import (
+    atomic_dir,
+    atomic_open,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    temp_name,
+)
 
 
 def _mode(path):
@@ -62,3 +69,38 @@ def test_dir_replaces_whole_or_not_at_all(tmp_path):
     with atomic_dir(tmp_path / "d") as folder:
         (folder / "new").write_text("2")
     assert os.listdir(tmp_path / "d") == ["new"] and os.listdir(tmp_path) == ["d"]
+
+
+def test_atomic_file_publishes_at_commit_and_discard_leaves_nothing(tmp_path):
+    from cinema_dag.atomic import AtomicFile
+
+    log = AtomicFile(tmp_path / "records.jsonl")
+    log.write('{"a": 1}\n')
+    assert not (tmp_path / "records.jsonl").exists()  # readers see nothing until the commit
+    log.commit()
+    assert (tmp_path / "records.jsonl").read_text() == '{"a": 1}\n'
+    other = AtomicFile(tmp_path / "records.jsonl")
+    other.write("half")
+    other.discard()
+    assert os.listdir(tmp_path) == ["records.jsonl"] and (tmp_path / "records.jsonl").read_text() == '{"a": 1}\n'
+
+
+def test_leftovers_are_found_by_target_and_by_folder(tmp_path):
+    from cinema_dag.atomic import leftovers, leftovers_in
+
+    (tmp_path / "flood").mkdir()
+    killed = [temp_name(tmp_path / "flood"), temp_name(tmp_path / "flood", "old"), temp_name(tmp_path / "v.mp4")]
+    for path in killed:
+        path.mkdir()
+    (tmp_path / ".flood.lock").touch()  # not a temp name
+    (tmp_path / ".floods.1.0123abcd.tmp").mkdir()  # another target's
+    assert leftovers(tmp_path / "flood") == sorted(killed[:2])
+    assert leftovers_in(tmp_path) == sorted([*killed, tmp_path / ".floods.1.0123abcd.tmp"])
+
+
+def test_dir_keep_existing_lets_the_first_writer_win(tmp_path):
+    with atomic_dir(tmp_path / "model", keep_existing=True) as folder:
+        (folder / "w").write_text("first")
+    with atomic_dir(tmp_path / "model", keep_existing=True) as folder:
+        (folder / "w").write_text("second")
+    assert (tmp_path / "model" / "w").read_text() == "first" and os.listdir(tmp_path) == ["model"]

@@ -340,7 +340,7 @@ def parse_cap(data: bytes, *, source: str = "", max_bytes: int = DEFAULT_MAX_BYT
 
     Example:
         >>> alert = parse_cap(open("heavy_rain.xml", "rb").read())  # doctest: +SKIP
-        >>> alert.text_info.event
+        >>> alert.text_info.event  # doctest: +SKIP
         '호우'
     """
     return alert_from_element(parse_xml(data, max_bytes=max_bytes, what=source or "alert document"), source=source)

@@ -9,9 +9,42 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-GROUP_GENERATION = "generation"
-GROUP_ENGINE = "cinemagraph_engine"
-GROUP_TRAINING = "training"
+# Asset groups, in the order of the graph: the UI lists and colours assets by these.
+GROUP_COLLECTION = "collection"  # scraped photos and their captions
+GROUP_TRAINING = "training"  # prompt corpus and the LoRA adapter
+GROUP_GENERATION = "generation"  # prompts → images → masks → depth
+GROUP_ANIMATION = "animation"  # layered depth → flow → rendered cinemagraphs
+GROUP_ALERTS = "alerts"  # live disaster alerts and the cinemagraph sent with each
+GROUP_EVALUATION = "evaluation"  # the paper's image metrics per type, and their table
+ASSET_GROUPS = (GROUP_COLLECTION, GROUP_TRAINING, GROUP_GENERATION, GROUP_ANIMATION, GROUP_ALERTS,
+                GROUP_EVALUATION)
+
+# Who to ask about an asset (the UI's owner filter): one team per group.
+OWNERS = {
+    GROUP_COLLECTION: ["team:data"],
+    GROUP_TRAINING: ["team:ml"],
+    GROUP_GENERATION: ["team:ml"],
+    GROUP_ANIMATION: ["team:graphics"],
+    GROUP_ALERTS: ["team:alerts"],
+    GROUP_EVALUATION: ["team:ml"],
+}
+
+# GPU-bound steps: every asset with ``pool=GPU_POOL`` also carries ``op_tags=GPU_OP_TAGS``, so each
+# executor puts it on a GPU — the instance's ``gpu`` pool limits them to one step per GPU; the Celery
+# executor (``automation/executors.py``) sends them to the ``gpu`` queue, which only GPU workers
+# consume (CPU steps go to the default ``dagster`` queue); the Kubernetes job executor gives each
+# such step's pod one GPU on a GPU node. CPU assets carry none of this.
+GPU_POOL = "gpu"
+GPU_QUEUE = "gpu"
+GPU_NODE_SELECTOR = {"nvidia.com/gpu.present": "true"}  # label set by NVIDIA GPU feature discovery
+GPU_TOLERATIONS = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+GPU_OP_TAGS = {
+    "dagster-celery/queue": GPU_QUEUE,
+    "dagster-k8s/config": {
+        "container_config": {"resources": {"limits": {"nvidia.com/gpu": 1}}},
+        "pod_spec_config": {"node_selector": GPU_NODE_SELECTOR, "tolerations": GPU_TOLERATIONS},
+    },
+}
 
 #: The partition folder of unpartitioned assets (prompt_corpus, prompt_lora): one current version.
 ALL = "all"

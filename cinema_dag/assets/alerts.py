@@ -12,11 +12,10 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.alerts.render import AlertRenderSettings
-from cinema_dag.assets._common import timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_ALERTS, OWNERS, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
-GROUP_ALERTS = "alerts"
 ALERT_ASSET = "alert_cinemagraphs"
 MODEL_COMPONENTS = ("llm", "text_to_image", "grounding", "segmenter", "depth")
 _DEFAULTS = AlertRenderSettings()
@@ -78,9 +77,9 @@ def _uri(store: ArtefactStore, key: str, name: str) -> str:
 
 @dg.asset(
     partitions_def=disaster_types,
-    group_name=GROUP_ALERTS,
+    group_name=GROUP_ALERTS, owners=OWNERS[GROUP_ALERTS], code_version="1",
     kinds={"pytorch", "video"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, store: ArtefactStore,
                        models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:

@@ -3,33 +3,36 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_TRAINING, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_COLLECTION, OWNERS, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_CAPTION_BATCH_SIZE, DEFAULT_CAPTION_MAX_NEW_TOKENS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
 
 class CaptionConfig(dg.Config):
-    max_new_tokens: int = Field(default=30, ge=1, le=200, description="Longest caption, in tokens.")
+    max_new_tokens: int = Field(default=DEFAULT_CAPTION_MAX_NEW_TOKENS, ge=1, le=200,
+                                description="Longest caption, in tokens.")
     prompt: str | None = Field(default=None, description="Optional BLIP text prefix, e.g. 'a photograph of'.")
-    batch_size: int = Field(default=8, ge=1, description="Images per forward pass.")
+    batch_size: int = Field(default=DEFAULT_CAPTION_BATCH_SIZE, ge=1, description="Images per forward pass.")
 
 
 @dg.asset(
     partitions_def=disaster_types,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["scraped_images"],
-    group_name=GROUP_TRAINING,
+    group_name=GROUP_COLLECTION, owners=OWNERS[GROUP_COLLECTION], code_version="1",
     kinds={"pytorch", "transformers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def image_captions(context: dg.AssetExecutionContext, config: CaptionConfig, store: ArtefactStore,
                    models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
-    """One row per kept photo: image path, caption, disaster type, source page, image URL, licence."""
+    """BLIP captions of the kept scraped photos, a dataset per disaster type: one row per photo
+    with its image path, caption, disaster type, source page, image URL and licence."""
     from cinema_dag.artefacts import CAPTIONS_DIR, read_images_from_paths
     from cinema_dag.scraping.layout import MANIFEST_FILE
     from cinema_dag.text.corpus import CaptionRow, build_captions_dataset, save_captions_dataset
     from cinema_dag.vision.caption import caption_images
-    from cinema_dag.vision.quality import read_manifest
+    from cinema_dag.scraping.manifest import read_manifest
 
     timings: dict[str, float] = {}
     captioner = None

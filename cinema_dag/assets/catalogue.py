@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from cinema_dag.assets.alerts import ALERT_ASSET, GROUP_ALERTS
+from cinema_dag.assets._common import ALL, GROUP_ALERTS, OWNERS
+from cinema_dag.assets.alerts import ALERT_ASSET
 from cinema_dag.resources import ArtefactStore
 
 CATALOGUE_ASSET = "cinemagraph_catalogue"
-ALL = "all"
 #: The assets whose latest materialization (per partition) names the models of a library video.
 _MODEL_METADATA = {"generated_prompts": ("model_id", ("llm",)), "disaster_images": ("model_id", ("text_to_image",)),
                    "motion_masks": ("model_ids", ("grounding", "segmenter")), "depth_maps": ("model_id", ("depth",))}
@@ -26,7 +26,8 @@ def _model_ids(context: dg.AssetExecutionContext, partition: str) -> dict[str, s
     return ids
 
 
-@dg.asset(deps=["cinemagraphs", ALERT_ASSET], group_name=GROUP_ALERTS, kinds={"json"})
+@dg.asset(deps=["cinemagraphs", ALERT_ASSET], group_name=GROUP_ALERTS, owners=OWNERS[GROUP_ALERTS], code_version="1",
+          kinds={"json"})
 def cinemagraph_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> dg.MaterializeResult:
     """``catalogue.json``: for every library video (each type's ``cinemagraphs``) and every alert
     video, its alert id, prompt, negative prompt, seeds, camera path, model ids, adapter version,

@@ -3,14 +3,19 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_ANIMATION, OWNERS, timed, timing_metadata
 from cinema_dag.defaults import (
+    DEFAULT_CRF,
+    DEFAULT_CROSSFADE,
+    DEFAULT_FPS,
+    DEFAULT_KERNEL,
     DEFAULT_MAX_FLICKER,
     DEFAULT_MAX_SEAM_ERROR,
     DEFAULT_MAX_SHARPNESS_JUMP,
     DEFAULT_MAX_UNFILLED_FRACTION,
     DEFAULT_MAX_WRAP_STEP_RATIO,
     DEFAULT_MIN_SHARPNESS,
+    DEFAULT_NUM_FRAMES,
 )
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, TorchDevice
@@ -36,15 +41,20 @@ class CinemagraphConfig(dg.Config):
         description="Camera paths: auto (the disaster's default; earthquake: shake), none, circle, up_down, "
                     "swing, zoom, shake. One video per image × camera × seed.")
     seeds: list[int] = Field(default_factory=lambda: [0], description="Seeds (shake phases), one video each.")
-    num_frames: int = Field(default=60, ge=2, le=1200, description="Frames in the loop.")
-    fps: float = Field(default=25.0, gt=0, le=240, description="Frames per second.")
+    num_frames: int = Field(default=DEFAULT_NUM_FRAMES, ge=2, le=1200, description="Frames in the loop.")
+    fps: float = Field(default=float(DEFAULT_FPS), gt=0, le=240, description="Frames per second.")
     camera_scale: float = Field(default=1.0, ge=0.0, le=4.0, description="Multiplies the camera amplitudes.")
     width: int | None = Field(default=None, ge=16, description="Output width; None = the image's (height follows).")
-    subpixel: bool = Field(
-        default=True,
-        description="Resample moving texture at sub-pixel positions (smooth slow flows); False is ~30% faster "
-                    "but moves slow flows in whole-pixel jumps.")
-    crf: int = Field(default=18, ge=0, le=51, description="H.264 quality: 0 lossless … 51 worst; 18 looks lossless.")
+    kernel: str = Field(
+        default=DEFAULT_KERNEL,
+        description="Sub-pixel resampling of moving texture: sharp (filters designed for the texture), lanczos3, "
+                    "cubic (Catmull-Rom), linear (bilinear, softer).")
+    crossfade: float = Field(
+        default=DEFAULT_CROSSFADE, gt=0.0, le=1.0,
+        description="Each pixel's cross-fade between the loop's two copies, as a fraction of the loop (staggered "
+                    "per pixel; 1.0 = the classic loop-long blend, which shows a double image at mid-loop).")
+    crf: int = Field(default=DEFAULT_CRF, ge=0, le=51,
+                     description="H.264 quality: 0 lossless … 51 worst; the default looks lossless.")
     gif: bool = Field(default=True, description="Also write a looping GIF beside each MP4.")
     gif_max_side: int = Field(default=480, ge=32, description="Longest GIF side (GIFs get large).")
     fill_holes: bool = Field(
@@ -79,9 +89,9 @@ def _camera_kind(name: str, disaster: str) -> str:
 @dg.asset(
     partitions_def=disaster_types,
     deps=["depth_ldis", "flow_fields"],
-    group_name=GROUP_ENGINE,
+    group_name=GROUP_ANIMATION, owners=OWNERS[GROUP_ANIMATION], code_version="1",
     kinds={"pytorch", "video"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
     check_specs=[dg.AssetCheckSpec(name, asset="cinemagraphs", blocking=blocking, description=description)
                  for name, (_, blocking, description) in QUALITY_CHECKS.items()],
 )
@@ -115,8 +125,8 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                     path = camera_path(kind, config.num_frames, scale=config.camera_scale, seed=seed)
                     with timed(context, "render", timings, f"image {i}, {kind}, seed {seed}"):
                         renderer = CinemagraphRenderer(ldi, flow, num_frames=config.num_frames, camera=path,
-                                                       device=torch_device, seed=seed, subpixel=config.subpixel,
-                                                       fill_holes=config.fill_holes)
+                                                       device=torch_device, seed=seed, kernel=config.kernel,
+                                                       crossfade=config.crossfade, fill_holes=config.fill_holes)
                         result = renderer.render()
                     with timed(context, "measure", timings):
                         # Frame N is rendered only to prove it reproduces frame 0 (the seam).
@@ -133,7 +143,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                         write_poster(frames[0], out / f"{name}.png")
                     seam = quality.wrap_step_ratio
                     library.append({"name": name, "image": i, "camera": kind, "seed": seed,
-                                    "frames": len(frames), "fps": config.fps,
+                                    "frames": int(len(frames)), "fps": config.fps,
                                     "size": [int(frames.shape[2]), int(frames.shape[1])],
                                     "loop_seam_ratio": seam,
                                     "render_seconds": round(float(result.stats["render_s"]), 4),
@@ -157,6 +167,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
         "library": dg.MetadataValue.json(library),
         "preview": dg.MetadataValue.md(gif_markdown(preview, fps=config.fps) if preview is not None else ""),
         "path": dg.MetadataValue.path(store.uri("cinemagraphs", key)),
+        "video": dg.MetadataValue.path(store.uri("cinemagraphs", key, f"{library[0]['name']}.mp4") if library else ""),
         **timing_metadata(timings),
     }, check_results=[_check_result(name, verdicts) for name in QUALITY_CHECKS])
 

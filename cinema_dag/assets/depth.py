@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_GENERATION, OWNERS, timed, timing_metadata
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -10,13 +10,14 @@ from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 @dg.asset(
     partitions_def=disaster_types,
     deps=["disaster_images"],
-    group_name=GROUP_GENERATION,
+    group_name=GROUP_GENERATION, owners=OWNERS[GROUP_GENERATION], code_version="1",
     kinds={"pytorch", "transformers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: ModelRegistry,
                device: TorchDevice) -> dg.MaterializeResult:
-    """Per image: ``disparity_NNN.npy`` (float32, larger = nearer) and a 16-bit PNG of the same map."""
+    """Monocular depth (DPT) of each disaster image: ``disparity_NNN.npy`` (float32, larger = nearer)
+    and a 16-bit PNG of the same map."""
     from cinema_dag.artefacts import DISPARITY, read_images, write_arrays, write_disparity_pngs
     from cinema_dag.previews import colorize, png_markdown
     from cinema_dag.vision.depth import estimate_depth

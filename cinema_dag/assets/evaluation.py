@@ -6,7 +6,15 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import ALL, timed, timing_metadata
+from cinema_dag.assets._common import (
+    ALL,
+    GPU_OP_TAGS,
+    GPU_POOL,
+    GROUP_EVALUATION,
+    OWNERS,
+    timed,
+    timing_metadata,
+)
 from cinema_dag.assets.prompts import _usable_adapter
 from cinema_dag.disasters import DISASTER_KEYS
 from cinema_dag.evaluation.fid import DEFAULT_KID_SUBSET_SIZE, DEFAULT_KID_SUBSETS
@@ -14,7 +22,6 @@ from cinema_dag.evaluation.pairs import DEFAULT_MAX_PAIRS, DEFAULT_PAIR_SIZE
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
-GROUP_EVALUATION = "evaluation"
 ADAPTER_CHECK = "adapter_not_worse_than_previous"
 RESULTS_FILE = "results.json"
 REFERENCE_FEATURES_FILE = "reference_features.npy"
@@ -49,9 +56,9 @@ class EvaluationConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=["scraped_images", "prompt_lora"],
-    group_name=GROUP_EVALUATION,
+    group_name=GROUP_EVALUATION, owners=OWNERS[GROUP_EVALUATION], code_version="1",
     kinds={"pytorch", "diffusers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
     check_specs=[dg.AssetCheckSpec(
         ADAPTER_CHECK, asset="evaluation", blocking=True,
         description="The current adapter's metrics are not worse than the previous adapter's by more than the "
@@ -242,7 +249,8 @@ def _adapter_check(record: dict, previous: dict | None, config: EvaluationConfig
     return dg.AssetCheckResult(check_name=ADAPTER_CHECK, passed=not worse, severity=severity, metadata=metadata)
 
 
-@dg.asset(deps=["evaluation"], group_name=GROUP_EVALUATION, kinds={"parquet"})
+@dg.asset(deps=["evaluation"], group_name=GROUP_EVALUATION, owners=OWNERS[GROUP_EVALUATION], code_version="1",
+          kinds={"parquet"})
 def evaluation_summary(context: dg.AssetExecutionContext, store: ArtefactStore) -> dg.MaterializeResult:
     """The paper's table shape over every type: its published rows, our three arms, the change since
     the previous adapter; as Markdown here and as ``table.csv`` / ``table.parquet``."""

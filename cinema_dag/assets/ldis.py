@@ -3,25 +3,28 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_ENGINE, timed, timing_metadata
+from cinema_dag.assets._common import GROUP_ANIMATION, OWNERS, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_MAX_DEPTH, DEFAULT_NUM_LAYERS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore
 
 
 class LdiConfig(dg.Config):
-    num_layers: int = Field(default=2, ge=1, le=8, description="Depth layers (fixed count, not data-dependent).")
-    max_depth: float = Field(default=100.0, gt=1.0, description="Far clip, in units of the nearest depth.")
+    num_layers: int = Field(default=DEFAULT_NUM_LAYERS, ge=1, le=8,
+                            description="Depth layers (fixed count, not data-dependent).")
+    max_depth: float = Field(default=DEFAULT_MAX_DEPTH, gt=1.0, description="Far clip, in units of the nearest depth.")
     write_ply: bool = Field(default=True, description="Also save each point cloud as PLY (open3d).")
 
 
 @dg.asset(
     partitions_def=disaster_types,
     deps=["disaster_images", "depth_maps"],
-    group_name=GROUP_ENGINE,
+    group_name=GROUP_ANIMATION, owners=OWNERS[GROUP_ANIMATION], code_version="1",
     kinds={"numpy", "open3d"},
 )
 def depth_ldis(context: dg.AssetExecutionContext, config: LdiConfig, store: ArtefactStore) -> dg.MaterializeResult:
-    """Per image ``ldi_NNN.npz`` (colours, depths, alphas, labels, focal) and ``points_NNN.ply``."""
+    """Layered depth images, so the camera can move through the scene in 3D: per image ``ldi_NNN.npz``
+    (colours, depths, alphas, labels, focal) and the point cloud ``points_NNN.ply``."""
     import numpy as np
 
     from cinema_dag.artefacts import DISPARITY, POINTS, read_arrays, read_images, write_ldis

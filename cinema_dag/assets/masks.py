@@ -3,14 +3,15 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_GENERATION, timed, timing_metadata
+from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_GENERATION, OWNERS, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_BOX_THRESHOLD, DEFAULT_TEXT_THRESHOLD
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
 
 class MaskConfig(dg.Config):
-    box_threshold: float = Field(default=0.3, description="GroundingDINO box score threshold.")
-    text_threshold: float = Field(default=0.25, description="GroundingDINO text score threshold.")
+    box_threshold: float = Field(default=DEFAULT_BOX_THRESHOLD, description="GroundingDINO box score threshold.")
+    text_threshold: float = Field(default=DEFAULT_TEXT_THRESHOLD, description="GroundingDINO text score threshold.")
     prompts: list[str] = Field(default_factory=list,
                                description="Phrases for what moves; empty = the disaster type's defaults.")
 
@@ -18,15 +19,15 @@ class MaskConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=["disaster_images"],
-    group_name=GROUP_GENERATION,
+    group_name=GROUP_GENERATION, owners=OWNERS[GROUP_GENERATION], code_version="1",
     kinds={"pytorch", "transformers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: ArtefactStore,
                  models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
     """Boolean masks of water, fire, smoke, snow … per image; an image where nothing is found gets an
     empty mask recorded as such (the cinemagraph then moves only the camera)."""
-    from cinema_dag.artefacts import MASKS_FILE, read_images, write_json, write_masks
+    from cinema_dag.artefacts import MASKS_FILE, USER_MASK, read_images, read_mask, write_json, write_masks
     from cinema_dag.disasters import get_disaster
     from cinema_dag.previews import overlay_mask, png_markdown
     from cinema_dag.vision.segment import segment_motion
@@ -41,12 +42,17 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
     with timed(context, "segment", timings, f"{len(images)} images"):
         results = segment_motion(grounding, segmenter, images, phrases,
                                  box_threshold=config.box_threshold, text_threshold=config.text_threshold)
-    records = [{"index": i, **r.to_dict()} for i, r in enumerate(results)]
-    empty = [i for i, r in enumerate(results) if r.empty]
+    # A user's mask (labelme or mask file beside a folder photo, see disaster_images) overrides LangSAM.
+    image_folder = store.require("disaster_images", key)
+    user_masks = [read_mask(image_folder, i, USER_MASK) for i in range(len(results))]
+    masks = [r.mask if user is None else user for r, user in zip(results, user_masks)]
+    overridden = [i for i, user in enumerate(user_masks) if user is not None]
+    records = [{"index": i, **r.to_dict(), "user_mask": i in overridden} for i, r in enumerate(results)]
+    empty = [i for i, r in enumerate(results) if r.empty and i not in overridden]
     for i in empty:
         context.log.warning(f"image {i}: no region above the thresholds for {phrases}: empty mask")
     with store.stage("motion_masks", key, {"prompts": phrases}) as out:
-        write_masks(out, [r.mask for r in results])
+        write_masks(out, masks)
         write_json(out, MASKS_FILE, {"prompts": phrases, "box_threshold": config.box_threshold,
                                        "text_threshold": config.text_threshold, "masks": records})
     device.free_memory()
@@ -58,7 +64,8 @@ def motion_masks(context: dg.AssetExecutionContext, config: MaskConfig, store: A
         "prompts": ", ".join(phrases),
         "model_ids": f"{models.model_id('grounding')} + {models.model_id('segmenter')}",
         "preview": dg.MetadataValue.md(png_markdown(
-            [overlay_mask(img, r.mask) for img, r in zip(images, results)])),
+            [overlay_mask(img, m) for img, m in zip(images, masks)])),
+        "user_masks": len(overridden),
         "path": dg.MetadataValue.path(store.uri("motion_masks", key)),
         **timing_metadata(timings),
     })

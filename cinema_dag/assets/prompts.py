@@ -3,7 +3,17 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import ALL, GROUP_GENERATION, LOSS_CHECK, timed, timing_metadata
+from cinema_dag.assets._common import (
+    ALL,
+    GPU_OP_TAGS,
+    GPU_POOL,
+    GROUP_GENERATION,
+    LOSS_CHECK,
+    OWNERS,
+    timed,
+    timing_metadata,
+)
+from cinema_dag.defaults import DEFAULT_NUM_PROMPTS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -11,7 +21,8 @@ ADAPTER_ASSET = "prompt_lora"
 
 
 class PromptConfig(dg.Config):
-    num_prompts: int = Field(default=2, ge=1, le=64, description="Prompts to generate for the partition.")
+    num_prompts: int = Field(default=DEFAULT_NUM_PROMPTS, ge=1, le=64,
+                             description="Prompts to generate for the partition.")
     seed: int = Field(default=0, description="Sampling seed: the same seed gives the same prompts.")
     max_new_tokens: int | None = Field(default=None, description="Tokens to sample; None = the profile's default.")
     alert_keywords: list[str] = Field(default_factory=list, description="Extra keywords, e.g. from an alert.")
@@ -21,13 +32,16 @@ class PromptConfig(dg.Config):
 @dg.asset(
     partitions_def=disaster_types,
     deps=[ADAPTER_ASSET],
-    group_name=GROUP_GENERATION,
+    group_name=GROUP_GENERATION, owners=OWNERS[GROUP_GENERATION], code_version="1",
     kinds={"pytorch", "transformers"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
 )
 def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, store: ArtefactStore,
                       models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
-    """Text-to-image prompts in the paper's metadata template, one set per disaster type."""
+    """Text-to-image prompts in the paper's metadata template, one set per disaster type.
+
+    Uses the newest ``prompt_lora`` adapter that passed its check, else the base model, so it can run
+    before any retraining (the UI's "upstream not materialized" warning can be confirmed)."""
     from cinema_dag.artefacts import PROMPTS_FILE, write_json
     from cinema_dag.text.prompts import generate_prompts
 

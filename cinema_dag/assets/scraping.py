@@ -5,7 +5,8 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GROUP_TRAINING, timed, timing_metadata
+from cinema_dag.assets._common import GROUP_COLLECTION, OWNERS, timed, timing_metadata
+from cinema_dag.defaults import DEFAULT_BLUR_THRESHOLD, DEFAULT_HASH_DISTANCE, DEFAULT_MAX_IMAGES, DEFAULT_MIN_SIZE
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -18,10 +19,11 @@ class ScrapeConfig(dg.Config):
     allowed_domains: list[str] = Field(
         default_factory=list, description="Hosts whose pages may be followed; empty = those of the start pages.")
     image_domains: list[str] = Field(default_factory=list, description="Further hosts images may come from.")
-    max_images: int = Field(default=200, ge=1, le=5000, description="Images kept per type at most.")
-    min_size: int = Field(default=256, ge=1, description="Smallest width and height kept, in pixels.")
-    blur_threshold: float = Field(default=100.0, ge=0, description="Smallest Laplacian variance kept.")
-    hash_distance: int = Field(default=6, ge=0, le=64, description="pHash distance for near-duplicates.")
+    max_images: int = Field(default=DEFAULT_MAX_IMAGES, ge=1, le=5000, description="Images kept per type at most.")
+    min_size: int = Field(default=DEFAULT_MIN_SIZE, ge=1, description="Smallest width and height kept, in pixels.")
+    blur_threshold: float = Field(default=DEFAULT_BLUR_THRESHOLD, ge=0, description="Smallest Laplacian variance kept.")
+    hash_distance: int = Field(default=DEFAULT_HASH_DISTANCE, ge=0, le=64,
+                               description="pHash distance for near-duplicates.")
     people_detector: str = Field(
         default="grounded",
         description="grounded (GroundingDINO 'person', the profile's model) | hog (OpenCV, no weights) | none")
@@ -67,7 +69,7 @@ def _text_detector(context: dg.AssetExecutionContext, config: ScrapeConfig):
 @dg.asset(
     partitions_def=disaster_types,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP_TRAINING,
+    group_name=GROUP_COLLECTION, owners=OWNERS[GROUP_COLLECTION], code_version="1",
     kinds={"scrapy"},
     retry_policy=dg.RetryPolicy(max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL),
 )
@@ -81,7 +83,8 @@ def scraped_images(context: dg.AssetExecutionContext, config: ScrapeConfig, stor
     """
     from cinema_dag.scraping.layout import MANIFEST_FILE
     from cinema_dag.scraping.run import scrape
-    from cinema_dag.vision.quality import filter_images, write_manifest
+    from cinema_dag.scraping.manifest import write_manifest
+    from cinema_dag.vision.quality import filter_images
 
     detector = _people_detector(config, models, device)
     text_detector, text_filter = _text_detector(context, config)

@@ -5,19 +5,31 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import ALL, GROUP_TRAINING, LOSS_CHECK, timed, timing_metadata
+from cinema_dag.assets._common import (
+    ALL,
+    GPU_OP_TAGS,
+    GPU_POOL,
+    GROUP_TRAINING,
+    LOSS_CHECK,
+    OWNERS,
+    timed,
+    timing_metadata,
+)
+from cinema_dag import defaults
 from cinema_dag.disasters import DISASTER_KEYS
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
 
 class CorpusConfig(dg.Config):
-    held_out_fraction: float = Field(default=0.1, ge=0.0, lt=1.0, description="Share of examples held out.")
+    held_out_fraction: float = Field(default=defaults.DEFAULT_HELD_OUT_FRACTION, ge=0.0, lt=1.0,
+                                     description="Share of examples held out.")
     include_seed: bool = Field(
-        default=True,
+        default=defaults.DEFAULT_INCLUDE_SEED,
         description="Also add the hand-written template examples, so every type is covered before scraping.")
 
 
-@dg.asset(deps=["image_captions"], group_name=GROUP_TRAINING, kinds={"huggingface"})
+@dg.asset(deps=["image_captions"], group_name=GROUP_TRAINING, owners=OWNERS[GROUP_TRAINING], code_version="1",
+          kinds={"huggingface"})
 def prompt_corpus(context: dg.AssetExecutionContext, config: CorpusConfig,
                   store: ArtefactStore) -> dg.MaterializeResult:
     """Instruction examples in the paper's metadata template from every captioned type, with a held-out split."""
@@ -50,22 +62,22 @@ def prompt_corpus(context: dg.AssetExecutionContext, config: CorpusConfig,
 
 
 class LoraConfig(dg.Config):
-    r: int = Field(default=8, ge=1, description="LoRA rank.")
-    alpha: int = Field(default=16, ge=1, description="LoRA alpha.")
-    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
-    target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"])
-    learning_rate: float = Field(default=2e-3, gt=0, description="AdamW learning rate.")
-    max_steps: int = Field(default=60, ge=1, description="Optimizer steps.")
-    batch_size: int = Field(default=4, ge=1)
-    max_length: int = Field(default=256, ge=16, description="Tokens per example at most.")
+    r: int = Field(default=defaults.DEFAULT_LORA_R, ge=1, description="LoRA rank.")
+    alpha: int = Field(default=defaults.DEFAULT_LORA_ALPHA, ge=1, description="LoRA alpha.")
+    dropout: float = Field(default=defaults.DEFAULT_LORA_DROPOUT, ge=0.0, lt=1.0)
+    target_modules: list[str] = Field(default_factory=lambda: list(defaults.DEFAULT_LORA_TARGET_MODULES))
+    learning_rate: float = Field(default=defaults.DEFAULT_LORA_LEARNING_RATE, gt=0, description="AdamW learning rate.")
+    max_steps: int = Field(default=defaults.DEFAULT_LORA_MAX_STEPS, ge=1, description="Optimizer steps.")
+    batch_size: int = Field(default=defaults.DEFAULT_LORA_BATCH_SIZE, ge=1)
+    max_length: int = Field(default=defaults.DEFAULT_LORA_MAX_LENGTH, ge=16, description="Tokens per example at most.")
     seed: int = 0
 
 
 @dg.asset(
     deps=["prompt_corpus"],
-    group_name=GROUP_TRAINING,
+    group_name=GROUP_TRAINING, owners=OWNERS[GROUP_TRAINING], code_version="1",
     kinds={"pytorch", "peft"},
-    pool="gpu",
+    pool=GPU_POOL, op_tags=GPU_OP_TAGS,
     check_specs=[dg.AssetCheckSpec(LOSS_CHECK, asset="prompt_lora", blocking=True,
                                    description="Held-out loss with the adapter is below the base model's.")],
 )

@@ -10,14 +10,16 @@ Stages (each a small module, no Dagster):
 * :mod:`.euler` -- O(N) Euler integration, bilinear sampling.
 * :mod:`.camera` -- closed camera paths (circle, up_down, swing, zoom, shake).
 * :mod:`.splat` -- packed-key z-buffer splatting, crack and hole filling.
+* :mod:`.resample` -- sharp sub-pixel resampling (texture-designed filters, supersampled lookups).
+* :mod:`.loopblend` -- per-pixel staggered cross-fade of the loop's two copies.
 * :mod:`.animate` -- 3D symmetric animation: :func:`render_cinemagraph`.
 * :mod:`.encode` -- MP4 (H.264 yuv420p), looping GIF, poster PNG, atomic writes.
 * :mod:`.metrics` -- :func:`loop_seam_ratio`.
 * :mod:`.pipeline` -- :func:`make_cinemagraph`, all of the above in one call.
+* :mod:`.labelme` -- labelme masks and hint arrows; :mod:`.cli` -- ``python -m cinema_dag.cinemagraph animate``.
 """
 
 from .animate import (
-    DEFAULT_ALPHA,
     DEFAULT_FPS,
     DEFAULT_NUM_FRAMES,
     CinemagraphRenderer,
@@ -25,6 +27,8 @@ from .animate import (
     layer_flows,
     render_cinemagraph,
 )
+from .loopblend import DEFAULT_CROSSFADE
+from .resample import DEFAULT_KERNEL, KERNELS
 from .camera import CAMERA_KINDS, DEFAULT_AMPLITUDES, CameraPath, camera_path, default_camera_kind, overscan_zoom
 from .depth import DEFAULT_MAX_DEPTH, disparity_to_depth, fill_non_finite
 from .encode import even_size, pad_to_even, read_mp4, write_gif, write_mp4, write_poster
@@ -49,6 +53,7 @@ from .motion import (
     densify_hints,
     motion_field,
 )
+from .labelme import LabelmeAnnotation, parse_labelme, read_labelme
 from .pipeline import CinemagraphResult, make_cinemagraph
 from .pointcloud import PointCloud, read_ply, save_ply, unproject
 from .splat import fill_cracks, fill_holes, fill_holes_tiled, pack_keys, splat_points, unpack_keys
@@ -101,7 +106,9 @@ __all__ = [
     # animate
     "DEFAULT_NUM_FRAMES",
     "DEFAULT_FPS",
-    "DEFAULT_ALPHA",
+    "DEFAULT_KERNEL",
+    "DEFAULT_CROSSFADE",
+    "KERNELS",
     "RenderResult",
     "CinemagraphRenderer",
     "render_cinemagraph",
@@ -116,6 +123,10 @@ __all__ = [
     # metrics
     "loop_seam_ratio",
     "frame_steps",
+    # labelme
+    "LabelmeAnnotation",
+    "parse_labelme",
+    "read_labelme",
     # pipeline
     "CinemagraphResult",
     "make_cinemagraph",

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cinema_dag.defaults import DEFAULT_NUM_FRAMES
+
 from ..disasters import get_disaster
 
 __all__ = [
@@ -117,7 +119,7 @@ class CameraPath:
 
 def camera_path(
     kind: str = "none",
-    num_frames: int = 60,
+    num_frames: int = DEFAULT_NUM_FRAMES,
     *,
     period: int | None = None,
     amplitude: tuple[float, float, float] | None = None,

@@ -14,12 +14,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from cinema_dag.defaults import DEFAULT_MAX_DEPTH  # depth of the farthest pixel, nearest = 1
+
 from ._checks import check_map
 
 __all__ = ["DEFAULT_MAX_DEPTH", "disparity_to_depth", "fill_non_finite"]
 
-DEFAULT_MAX_DEPTH = 50.0
-"""Depth given to the farthest pixel, in units of the nearest depth."""
 
 
 def fill_non_finite(values: np.ndarray, name: str = "values") -> np.ndarray:
@@ -82,7 +82,7 @@ def disparity_to_depth(
 
     Example:
         >>> disparity_to_depth(np.array([[0.0, 1.0], [2.0, 4.0]])).astype(float).round(2).tolist()
-        [[50.0, 3.77], [1.96, 1.0]]
+        [[100.0, 3.88], [1.98, 1.0]]
     """
     if not np.isfinite(max_depth) or max_depth <= 1.0:
         raise ValueError(f"`max_depth` must be a finite number > 1; got {max_depth!r}")

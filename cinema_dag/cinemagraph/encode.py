@@ -1,8 +1,8 @@
 """Video files: MP4 (H.264, yuv420p), looping GIF, poster PNG -- every write atomic.
 
-Each writer encodes to a temporary file in the destination folder (keeping the extension, which
-ffmpeg and Pillow use to pick the format) and renames it into place with ``os.replace``, so a
-reader never sees a half-written video.
+Each writer encodes to a temporary file beside the destination through the project's one atomic
+writer (:func:`cinema_dag.atomic.atomic_path`: the temp name keeps the extension, which ffmpeg and
+Pillow use to pick the format; fsync, then rename), so a reader never sees a half-written video.
 
 Odd sizes: H.264 with yuv420p subsamples chroma 2x2 and needs even width and height. Frames of
 odd size are *padded* by one replicated edge row and/or column (nothing is cropped away); the
@@ -16,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cinema_dag.defaults import DEFAULT_CRF, DEFAULT_FPS
+
+from ..atomic import atomic_path
+
 __all__ = ["DEFAULT_CRF", "even_size", "pad_to_even", "write_mp4", "read_mp4", "write_gif", "write_poster"]
 
-DEFAULT_CRF = 18
-"""x264 constant rate factor: 18 is visually near-lossless; 23 is x264's default."""
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
@@ -39,10 +41,6 @@ def _check_fps(fps: float) -> float:
     return float(fps)
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-
-
 def even_size(height: int, width: int) -> tuple[int, int]:
     """The size an MP4 of ``height x width`` frames gets: each odd side grows by one."""
     return height + height % 2, width + width % 2
@@ -57,7 +55,7 @@ def pad_to_even(frames: np.ndarray) -> np.ndarray:
 
 
 def write_mp4(
-    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = 25, crf: int = DEFAULT_CRF,
+    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = DEFAULT_FPS, crf: int = DEFAULT_CRF,
     preset: str = "medium",
 ) -> Path:
     """Encode ``frames`` as H.264 (yuv420p, plays everywhere) with imageio-ffmpeg.
@@ -65,7 +63,7 @@ def write_mp4(
     Args:
         frames: ``uint8 (N, H, W, 3)`` RGB.
         path: destination ``.mp4``.
-        fps: frames per second (default 25, as 3d-cinemagraphy).
+        fps: frames per second (default :data:`~cinema_dag.defaults.DEFAULT_FPS`, as 3d-cinemagraphy).
         crf: x264 quality, 0 (lossless) .. 51.
         preset: x264 speed/size trade-off (``ultrafast`` … ``veryslow``); ``veryfast`` encodes
             several times faster than ``medium`` for a somewhat larger file (alert videos).
@@ -85,8 +83,7 @@ def write_mp4(
     if path.suffix.lower() != ".mp4":
         raise ValueError(f"`path` must end in .mp4; got {str(path)!r}")
     _, height, width, _ = frames.shape
-    tmp = _temporary(path)
-    try:
+    with atomic_path(path) as tmp:
         writer = imageio_ffmpeg.write_frames(
             str(tmp),
             (width, height),
@@ -102,9 +99,6 @@ def write_mp4(
         for frame in frames:
             writer.send(np.ascontiguousarray(frame))
         writer.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -150,7 +144,7 @@ def _palette_lut(palette: np.ndarray) -> np.ndarray:
 
 
 def write_gif(
-    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = 25, max_side: int | None = None
+    frames: np.ndarray, path: str | os.PathLike[str], *, fps: float = DEFAULT_FPS, max_side: int | None = None
 ) -> Path:
     """A GIF that loops forever (``loop=0``) with one 256-colour palette for the whole loop.
 
@@ -189,8 +183,7 @@ def write_gif(
         image = Image.fromarray(lut[cell], mode="P")
         image.putpalette(flat_palette)
         images.append(image)
-    tmp = _temporary(path)
-    try:
+    with atomic_path(path) as tmp:
         images[0].save(
             tmp,
             format="GIF",
@@ -201,9 +194,6 @@ def write_gif(
             disposal=1,
             optimize=False,
         )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -216,10 +206,6 @@ def write_poster(frame: np.ndarray, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"`path` must end in .png; got {str(path)!r}")
-    tmp = _temporary(path)
-    try:
+    with atomic_path(path) as tmp:
         Image.fromarray(frame).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

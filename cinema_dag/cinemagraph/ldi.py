@@ -23,6 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cinema_dag.defaults import DEFAULT_NUM_LAYERS
+
+from ..atomic import atomic_write_bytes
 from ._checks import check_image, check_map, check_positive_int, check_same_size
 from .pointcloud import PointCloud, default_focal, unproject
 
@@ -38,7 +41,6 @@ __all__ = [
     "build_ldi",
 ]
 
-DEFAULT_NUM_LAYERS = 2
 DEFAULT_EDGE_THRESHOLD = 0.04
 """Disparity jump (nearest depth = disparity 1) between neighbours that counts as an occluding edge.
 
@@ -262,15 +264,8 @@ class LayeredDepthImage:
             )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_bytes` to ``path`` atomically (temporary name, then rename)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(self.to_bytes())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        """Write :meth:`to_bytes` to ``path`` atomically (:func:`cinema_dag.atomic.atomic_write_bytes`)."""
+        return atomic_write_bytes(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LayeredDepthImage:
@@ -320,7 +315,7 @@ def build_ldi(
         image: ``uint8 (H, W, 3)`` RGB.
         depth: ``(H, W)`` depth with the nearest pixel at 1 (see
             :func:`~cinema_dag.cinemagraph.depth.disparity_to_depth`); finite, > 0.
-        num_layers: maximum number of layers (default 2). The count is fixed by this argument, not
+        num_layers: maximum number of layers (default :data:`DEFAULT_NUM_LAYERS`). The count is fixed by this argument, not
             by the resolution; back layers are empty where nothing is occluded.
         margin: width in pixels of the hidden band inpainted behind each occluding edge; default
             :func:`default_margin`. A value >= H + W inpaints everything behind the front.

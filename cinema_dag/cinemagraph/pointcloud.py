@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
+
 __all__ = ["PointCloud", "default_focal", "principal_point", "unproject", "save_ply", "read_ply"]
 
 
@@ -85,8 +87,8 @@ class PointCloud:
 def save_ply(cloud: PointCloud, path: str | os.PathLike[str]) -> Path:
     """Write ``cloud`` as a binary PLY (positions and colours) with open3d, atomically.
 
-    The file is written under a temporary name in the same folder and renamed into place, so a
-    reader never sees half a file.
+    The file is written through :func:`cinema_dag.atomic.atomic_path` (temporary name beside it,
+    fsync, rename), so a reader never sees half a file.
 
     Returns:
         the path written.
@@ -99,14 +101,10 @@ def save_ply(cloud: PointCloud, path: str | os.PathLike[str]) -> Path:
     pcd = o3d.geometry.PointCloud()
     pcd.points = o3d.utility.Vector3dVector(cloud.xyz.astype(np.float64))
     pcd.colors = o3d.utility.Vector3dVector(cloud.colors.astype(np.float64) / 255.0)
-    # open3d picks the format from the extension, so the temporary name keeps ".ply".
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.ply")
-    try:
+    # open3d picks the format from the extension, which the atomic writer's temp name keeps.
+    with atomic_path(path) as tmp:
         if not o3d.io.write_point_cloud(str(tmp), pcd, write_ascii=False, compressed=False):
             raise OSError(f"open3d could not write the point cloud to {str(tmp)!r}")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

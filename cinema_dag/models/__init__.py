@@ -4,9 +4,11 @@ Importing this package does not import torch, transformers or diffusers: the Dag
 profile names and defaults at definition-load time; models load only in :func:`load_component`.
 
 Example:
-    >>> from cinema_dag.models import load_component
+    >>> from cinema_dag.models import get_spec, load_component
+    >>> get_spec("llm", profile="tiny").model_id
+    'cinema-dag/tiny-llm'
     >>> llm = load_component("llm", profile="tiny", cache_dir="/tmp/models")   # doctest: +SKIP
-    >>> llm.model_id
+    >>> llm.model_id                                                           # doctest: +SKIP
     'cinema-dag/tiny-llm'
 """
 

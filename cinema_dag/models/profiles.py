@@ -109,8 +109,6 @@ def _tiny(component: str, **defaults: Any) -> ComponentSpec:
     return ComponentSpec(component, TINY_MODEL_PREFIX + component.replace("_", "-"), defaults)
 
 
-_SEGMENT_DEFAULTS = {"box_threshold": 0.3, "text_threshold": 0.25}
-
 PROFILES: Mapping[str, Profile] = MappingProxyType(
     {
         "tiny": Profile(
@@ -128,9 +126,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                     guidance_scale=5.0,
                     scheduler="dpm",
                 ),
-                "captioner": _tiny("captioner", max_new_tokens=12),
-                "grounding": _tiny("grounding", **_SEGMENT_DEFAULTS),
-                "segmenter": _tiny("segmenter", mask_threshold=0.0),
+                "captioner": _tiny("captioner"),
+                "grounding": _tiny("grounding"),
+                "segmenter": _tiny("segmenter"),
                 "depth": _tiny("depth"),
                 "clip": _tiny("clip"),
             },
@@ -154,11 +152,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                         "scheduler": "euler_a",
                     },
                 ),
-                "captioner": ComponentSpec(
-                    "captioner", "Salesforce/blip-image-captioning-base", {"max_new_tokens": 30}
-                ),
-                "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-tiny", _SEGMENT_DEFAULTS),
-                "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-base", {"mask_threshold": 0.0}),
+                "captioner": ComponentSpec("captioner", "Salesforce/blip-image-captioning-base"),
+                "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-tiny"),
+                "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-base"),
                 "depth": ComponentSpec("depth", "Intel/dpt-hybrid-midas"),
                 "clip": ComponentSpec("clip", "openai/clip-vit-base-patch32"),
             },
@@ -181,11 +177,9 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                         "scheduler": "dpm",
                     },
                 ),
-                "captioner": ComponentSpec(
-                    "captioner", "Salesforce/blip-image-captioning-large", {"max_new_tokens": 30}
-                ),
-                "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-base", _SEGMENT_DEFAULTS),
-                "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-huge", {"mask_threshold": 0.0}),
+                "captioner": ComponentSpec("captioner", "Salesforce/blip-image-captioning-large"),
+                "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-base"),
+                "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-huge"),
                 "depth": ComponentSpec("depth", "Intel/dpt-large"),
                 "clip": ComponentSpec("clip", "openai/clip-vit-large-patch14"),
             },

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import torch
 
+from cinema_dag.atomic import atomic_dir, atomic_write_json
 from cinema_dag.disasters import DISASTER_TYPES
 from cinema_dag.models.profiles import COMPONENTS, check_component
 from cinema_dag.text.template import SEED_METADATA, seed_corpus
@@ -82,37 +81,20 @@ def is_built(path: Path) -> bool:
 def ensure_tiny(cache_dir: str | os.PathLike[str], component: str) -> Path:
     """Build the tiny ``component`` under ``cache_dir`` unless it is already there; return its folder.
 
-    Safe when several processes race: each builds in its own temporary folder next to the target and
-    renames it into place; a loser of the race discards its copy and uses the winner's.
+    Safe when several processes race: each builds in its own temporary folder next to the target
+    (:func:`cinema_dag.atomic.atomic_dir`); the first complete one to be renamed into place wins and
+    the others discard theirs, so a folder being loaded is never replaced under its reader. A folder
+    of an older :data:`TINY_VERSION` is replaced.
     """
     final = tiny_path(cache_dir, component)
     if is_built(final):
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{component}.", suffix=".tmp", dir=final.parent))
-    try:
+    with atomic_dir(final, keep_existing=not final.exists()) as tmp:
         build_tiny(component, tmp)
-        (tmp / MARKER_FILE).write_text(
-            json.dumps({"component": component, "version": TINY_VERSION, "seed": TINY_SEED})
-        )
-        if final.exists() and not is_built(final):
-            # A folder from an older TINY_VERSION: move it aside first, as rename cannot replace a
-            # non-empty directory.
-            stale = Path(tempfile.mkdtemp(prefix=f".{component}.", suffix=".stale", dir=final.parent))
-            try:
-                os.replace(final, stale / "old")
-            except FileNotFoundError:
-                pass  # another process moved it already
-            shutil.rmtree(stale, ignore_errors=True)
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            # Another process won the race and its folder is in place (rename onto a non-empty
-            # directory fails). Use it if complete, else this is a real error.
-            if not is_built(final):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        atomic_write_json(tmp / MARKER_FILE, {"component": component, "version": TINY_VERSION, "seed": TINY_SEED},
+                          indent=None)
+    if not is_built(final):
+        raise RuntimeError(f"tiny {component!r} at {final} is incomplete after building it; delete it and retry")
     return final
 
 

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cinema_dag.atomic import atomic_write_bytes
+from cinema_dag.defaults import DEFAULT_MAX_IMAGES
 from cinema_dag.scraping.layout import STATS_FILE
 
 __all__ = ["main", "run_crawl"]
@@ -22,7 +24,6 @@ def run_crawl(config: dict[str, Any]) -> dict[str, Any]:
     """Crawl as ``config`` says, block until done, write and return the stats."""
     from scrapy.crawler import AsyncCrawlerProcess  # noqa: PLC0415 - installs the reactor
 
-    from cinema_dag.scraping._atomic import atomic_write_bytes  # noqa: PLC0415
     from cinema_dag.scraping.settings import crawl_settings  # noqa: PLC0415
     from cinema_dag.scraping.spiders import DisasterImagesSpider  # noqa: PLC0415
 
@@ -31,7 +32,7 @@ def run_crawl(config: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"crawl config lacks {sorted(missing)}; got keys {sorted(config)}")
     out_dir = Path(config["out_dir"])
     settings = crawl_settings(
-        out_dir, max_images=int(config.get("max_images", 200)), overrides=config.get("settings")
+        out_dir, max_images=int(config.get("max_images", DEFAULT_MAX_IMAGES)), overrides=config.get("settings")
     )
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(DisasterImagesSpider)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 
-from cinema_dag.scraping._atomic import open_atomic_text
+from cinema_dag.scraping.jsonl import JsonLinesFile, out_dir_of
 from cinema_dag.scraping.layout import REJECTED_FILE
 
 if TYPE_CHECKING:
@@ -30,15 +28,11 @@ class RejectionLog:
     """
 
     def __init__(self, out_dir: Path):
-        self.path = out_dir / REJECTED_FILE
-        self.file: open_atomic_text | None = None
+        self.rejected = JsonLinesFile(out_dir / REJECTED_FILE)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        out_dir = crawler.settings.get("CINEMA_OUT_DIR")
-        if not out_dir:
-            raise NotConfigured("RejectionLog needs the CINEMA_OUT_DIR setting")
-        ext = cls(Path(out_dir))
+        ext = cls(out_dir_of(crawler, cls.__name__))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
@@ -46,15 +40,13 @@ class RejectionLog:
         return ext
 
     def spider_opened(self) -> None:
-        self.file = open_atomic_text(self.path)
+        self.rejected.open()
 
     def spider_closed(self) -> None:
-        if self.file is not None:
-            self.file.commit()
-            self.file = None
+        self.rejected.close()
 
     def _write(self, item: Any, reason: str, detail: str) -> None:
-        if self.file is None:
+        if not self.rejected.is_open:
             return  # a late signal after close: the crawl is over, nothing more is recorded
         row = {
             "reason": reason,
@@ -62,7 +54,7 @@ class RejectionLog:
             "image_url": getattr(item, "image_url", None),
             "page_url": getattr(item, "page_url", None),
         }
-        self.file.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.rejected.write(row)
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
         reason = getattr(exception, "reason", "dropped")

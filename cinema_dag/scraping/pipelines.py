@@ -15,7 +15,6 @@ write each file atomically.
 from __future__ import annotations
 
 import hashlib
-import json
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +37,10 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from cinema_dag.scraping._atomic import atomic_write_bytes, open_atomic_text
+from cinema_dag.atomic import atomic_write_bytes
+from cinema_dag.defaults import DEFAULT_MAX_IMAGES
 from cinema_dag.scraping.items import ImageItem
+from cinema_dag.scraping.jsonl import JsonLinesFile, out_dir_of
 from cinema_dag.scraping.layout import IMAGES_DIR, RECORDS_FILE
 from cinema_dag.scraping.middlewares import MEDIA_META
 from cinema_dag.vision.quality import ImageRejectedError, decode_image_bytes
@@ -238,7 +239,7 @@ class ImageCapPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.getint("CINEMA_MAX_IMAGES", 200))
+        return cls(crawler.settings.getint("CINEMA_MAX_IMAGES", DEFAULT_MAX_IMAGES))
 
     def process_item(self, item: ImageItem) -> ImageItem:
         if self.kept >= self.max_images:
@@ -251,25 +252,18 @@ class JsonlRecordsPipeline:
     """Write one JSON line per kept image to ``records.jsonl``, renamed into place at the end."""
 
     def __init__(self, out_dir: Path):
-        self.path = out_dir / RECORDS_FILE
-        self.file: open_atomic_text | None = None
+        self.records = JsonLinesFile(out_dir / RECORDS_FILE)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        out_dir = crawler.settings.get("CINEMA_OUT_DIR")
-        if not out_dir:
-            raise NotConfigured("JsonlRecordsPipeline needs the CINEMA_OUT_DIR setting")
-        return cls(Path(out_dir))
+        return cls(out_dir_of(crawler, cls.__name__))
 
     def open_spider(self) -> None:
-        self.file = open_atomic_text(self.path)
+        self.records.open()
 
     def close_spider(self) -> None:
-        if self.file is not None:
-            self.file.commit()
-            self.file = None
+        self.records.close()
 
     def process_item(self, item: ImageItem) -> ImageItem:
-        assert self.file is not None, "open_spider was not called"
-        self.file.write(json.dumps(item.to_record(), ensure_ascii=False) + "\n")
+        self.records.write(item.to_record())
         return item

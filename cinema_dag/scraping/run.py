@@ -31,9 +31,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 import cinema_dag
+from cinema_dag.atomic import leftovers_in
+from cinema_dag.defaults import DEFAULT_MAX_IMAGES
 from cinema_dag.disasters import get_disaster
 from cinema_dag.scraping.layout import IMAGES_DIR, LOG_FILE, RECORDS_FILE, REJECTED_FILE, STATS_FILE
-from cinema_dag.scraping.settings import DEFAULT_MAX_IMAGES
 from cinema_dag.scraping.sources import default_allowed_domains, default_start_urls
 
 __all__ = ["ScrapeError", "ScrapeReport", "read_records", "scrape"]
@@ -138,13 +139,12 @@ def _prune_unrecorded_images(out_dir: Path, records: list[dict[str, Any]]) -> in
 
 
 def _remove_results(out_dir: Path) -> None:
-    """Remove the result files, and temp files a killed crawl left (``.<name>.<pid>.<hex>.tmp``)."""
+    """Remove the result files, and the temp files a killed crawl left (see :mod:`cinema_dag.atomic`)."""
     for name in (STATS_FILE, RECORDS_FILE, REJECTED_FILE):
         (out_dir / name).unlink(missing_ok=True)
     for folder in (out_dir, out_dir / IMAGES_DIR):
-        if folder.is_dir():
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink()
+        for tmp in leftovers_in(folder):
+            tmp.unlink()
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -173,7 +173,7 @@ def scrape(
         start_urls: pages to start from; ``None`` uses :func:`~.sources.default_start_urls`.
         allowed_domains: hosts whose pages may be followed. ``None``: the default sources'
             domains when ``start_urls`` is ``None`` too, else the hosts of ``start_urls``.
-        max_images: images kept at most (default 200).
+        max_images: images kept at most (:data:`~cinema_dag.defaults.DEFAULT_MAX_IMAGES`).
         image_domains: further hosts images (not pages) may be downloaded from, e.g. a CDN.
         keywords: words that make a page or image relevant; ``None``: the type's names and scene
             keywords (:func:`~.sources.keywords_for`).

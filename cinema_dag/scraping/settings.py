@@ -4,7 +4,7 @@ Project settings (prefix ``CINEMA_``) configure the spider and pipelines:
 
 ========================== ===================================================================
 ``CINEMA_OUT_DIR``         output folder: ``images/``, ``records.jsonl``, ``rejected.jsonl``
-``CINEMA_MAX_IMAGES``      images kept per crawl (the cap; default 200)
+``CINEMA_MAX_IMAGES``      images kept per crawl (the cap; default ``DEFAULT_MAX_IMAGES``)
 ``CINEMA_IMAGE_DOMAINS``   extra hosts images may be downloaded from (pages never)
 ``CINEMA_KEYWORDS``        words that make a page/image relevant (default: the type's words)
 ``CINEMA_REQUIRE_KEYWORD`` drop images whose alt/title/page text has none of them (default True)
@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cinema_dag.defaults import DEFAULT_MAX_IMAGES
 from cinema_dag.scraping.layout import HTTPCACHE_DIR
 
 __all__ = ["DEFAULT_MAX_IMAGES", "DEFAULT_USER_AGENT", "DOWNLOAD_MAXSIZE", "crawl_settings"]
 
-DEFAULT_MAX_IMAGES = 200
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DEFAULT_USER_AGENT = (
     "cinema-dag/0.1 (research crawler collecting public Korean disaster photos; obeys robots.txt)"

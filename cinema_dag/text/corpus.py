@@ -26,8 +26,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,8 @@ from typing import Any
 
 import datasets
 
+from cinema_dag.atomic import atomic_dir, atomic_write_json
+from cinema_dag.defaults import DEFAULT_HELD_OUT_FRACTION, DEFAULT_INCLUDE_SEED
 from cinema_dag.disasters import DISASTER_KEYS, get_disaster
 from cinema_dag.text.template import RESPONSE_PREFIX, SEED_METADATA, format_example, format_instruction
 
@@ -186,7 +186,9 @@ def save_captions_dataset(dataset: datasets.Dataset, path: str | os.PathLike[str
         raise ValueError(f"captions dataset columns must be {CAPTION_COLUMNS}; got {dataset.column_names}")
     # An empty dataset must still get one shard, or load_from_disk fails on it.
     shards = 1 if len(dataset) == 0 else None
-    return _save_dir_atomic(Path(path), lambda tmp: dataset.save_to_disk(tmp, num_shards=shards))
+    with atomic_dir(path) as tmp:
+        dataset.save_to_disk(str(tmp), num_shards=shards)
+    return Path(path)
 
 
 def load_captions_dataset(path: str | os.PathLike[str]) -> datasets.Dataset:
@@ -393,17 +395,17 @@ def corpus_data_version(dataset: datasets.DatasetDict) -> str:
 def build_prompt_corpus(
     rows: Iterable[CaptionRow | Mapping[str, Any]] | datasets.Dataset,
     *,
-    held_out_fraction: float = 0.1,
-    include_seed: bool = False,
+    held_out_fraction: float = DEFAULT_HELD_OUT_FRACTION,
+    include_seed: bool = DEFAULT_INCLUDE_SEED,
 ) -> PromptCorpus:
     """Instruction examples from caption rows, de-duplicated and split train/held-out.
 
     Args:
         rows: caption rows (see :func:`build_captions_dataset`) or a captions dataset.
         held_out_fraction: share of examples held out, in [0, 1); an example is held out when the
-            hash of its text falls below it. Default 0.1.
+            hash of its text falls below it.
         include_seed: also add the hand-written examples of :mod:`cinema_dag.text.template`
-            (so the corpus covers every type even before anything was scraped). Default False.
+            (so the corpus covers every type even before anything was scraped).
 
     Returns:
         a :class:`PromptCorpus`. With two or more examples, at least one is held out and at least
@@ -472,18 +474,17 @@ def _corpus_split(examples: list[dict[str, str]]) -> datasets.Dataset:
 def save_corpus(corpus: PromptCorpus, path: str | os.PathLike[str]) -> Path:
     """Write the corpus (``DatasetDict.save_to_disk`` + ``corpus_meta.json``) atomically to ``path``."""
 
-    def write(tmp: str) -> None:
+    meta = {
+        "data_version": corpus.data_version,
+        "counts": corpus.counts(),
+        "skipped": corpus.skipped,
+        "duplicates": corpus.duplicates,
+    }
+    with atomic_dir(path) as tmp:
         # One shard per split (a corpus is small), which also keeps an empty held-out split loadable.
-        corpus.dataset.save_to_disk(tmp, num_shards={name: 1 for name in corpus.dataset})
-        meta = {
-            "data_version": corpus.data_version,
-            "counts": corpus.counts(),
-            "skipped": corpus.skipped,
-            "duplicates": corpus.duplicates,
-        }
-        Path(tmp, _META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-
-    return _save_dir_atomic(Path(path), write)
+        corpus.dataset.save_to_disk(str(tmp), num_shards={name: 1 for name in corpus.dataset})
+        atomic_write_json(tmp / _META_FILE, meta)  # last: load_corpus needs it
+    return Path(path)
 
 
 def load_corpus(path: str | os.PathLike[str]) -> PromptCorpus:
@@ -507,31 +508,3 @@ def load_corpus(path: str | os.PathLike[str]) -> PromptCorpus:
     if version != meta["data_version"]:
         raise ValueError(f"{path}: content hashes to {version!r} but {_META_FILE} says {meta['data_version']!r}")
     return PromptCorpus(dataset, version, skipped=meta.get("skipped", 0), duplicates=meta.get("duplicates", 0))
-
-
-# --------------------------------------------------------------------------------------------
-# Atomic directory writes (shared with cinema_dag.text.lora)
-
-
-def _save_dir_atomic(path: Path, write: Any) -> Path:
-    """Run ``write(tmp_dir)`` into a fresh temp dir beside ``path``, then move it to ``path``.
-
-    A reader sees the old directory or the new one, never a half-written one. An existing ``path``
-    is first renamed aside (a rename of a non-empty directory cannot overwrite), then deleted.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        write(str(tmp))
-        if path.exists():
-            old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return path

@@ -33,7 +33,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cinema_dag.text.corpus import PromptCorpus, _save_dir_atomic
+from cinema_dag.atomic import atomic_dir, atomic_write_json
+from cinema_dag.defaults import (
+    DEFAULT_LORA_ALPHA,
+    DEFAULT_LORA_BATCH_SIZE,
+    DEFAULT_LORA_DROPOUT,
+    DEFAULT_LORA_LEARNING_RATE,
+    DEFAULT_LORA_MAX_LENGTH,
+    DEFAULT_LORA_MAX_STEPS,
+    DEFAULT_LORA_R,
+    DEFAULT_LORA_TARGET_MODULES,
+)
+from cinema_dag.text.corpus import PromptCorpus
 
 __all__ = [
     "ADAPTER_FILES",
@@ -202,10 +213,10 @@ def _lora_config(r: int, alpha: int, dropout: float, target_modules: Sequence[st
 def apply_lora(
     model: nn.Module,
     *,
-    r: int = 8,
-    alpha: int = 16,
-    dropout: float = 0.05,
-    target_modules: Sequence[str] = ("q_proj", "v_proj"),
+    r: int = DEFAULT_LORA_R,
+    alpha: int = DEFAULT_LORA_ALPHA,
+    dropout: float = DEFAULT_LORA_DROPOUT,
+    target_modules: Sequence[str] = DEFAULT_LORA_TARGET_MODULES,
     gradient_checkpointing: bool = False,
 ) -> Any:
     """Wrap a causal LM in a trainable peft LoRA adapter (in place: the base layers are wrapped).
@@ -350,14 +361,14 @@ def train_lora(
     corpus: PromptCorpus,
     *,
     adapter_dir: str | os.PathLike[str],
-    r: int = 8,
-    alpha: int = 16,
-    dropout: float = 0.05,
-    target_modules: Sequence[str] = ("q_proj", "v_proj"),
-    lr: float = 2e-4,
-    max_steps: int = 100,
-    batch_size: int = 4,
-    max_length: int = 256,
+    r: int = DEFAULT_LORA_R,
+    alpha: int = DEFAULT_LORA_ALPHA,
+    dropout: float = DEFAULT_LORA_DROPOUT,
+    target_modules: Sequence[str] = DEFAULT_LORA_TARGET_MODULES,
+    lr: float = DEFAULT_LORA_LEARNING_RATE,
+    max_steps: int = DEFAULT_LORA_MAX_STEPS,
+    batch_size: int = DEFAULT_LORA_BATCH_SIZE,
+    max_length: int = DEFAULT_LORA_MAX_LENGTH,
     warmup_steps: int | None = None,
     seed: int = 0,
     log_every: int = 10,
@@ -376,11 +387,12 @@ def train_lora(
             ``model_id`` is recorded when present.
         corpus: from :func:`cinema_dag.text.corpus.build_prompt_corpus` / ``load_corpus``.
         adapter_dir: where the adapter directory goes (replaced if it exists).
-        r, alpha, dropout, target_modules: the LoRA configuration. Defaults 8, 16, 0.05, q/v.
-        lr: peak AdamW learning rate. Default 2e-4.
-        max_steps: optimisation steps (the training split is cycled in seeded shuffles). Default 100.
-        batch_size: examples per step (also the evaluation batch). Default 4.
-        max_length: tokens per example at most. Default 256.
+        r, alpha, dropout, target_modules: the LoRA configuration.
+        lr: peak AdamW learning rate.
+        max_steps: optimisation steps (the training split is cycled in seeded shuffles).
+        batch_size: examples per step (also the evaluation batch).
+        max_length: tokens per example at most.
+        (Defaults: the ``DEFAULT_LORA_*`` values of :mod:`cinema_dag.defaults`.)
         warmup_steps: linear warm-up steps, then linear decay to 0; default 10% of ``max_steps``.
         seed: seeds the adapter's initialisation, dropout and the data order (global RNG state is
             restored afterwards). Default 0.
@@ -508,11 +520,10 @@ def train_lora(
                 "finished_unix": time.time(),
             }
 
-            def write(tmp: str) -> None:
-                peft_model.save_pretrained(tmp, safe_serialization=True)
-                _write_json(Path(tmp, TRAINING_CONFIG), config)
-
-            out_dir = _save_dir_atomic(Path(adapter_dir), write)
+            out_dir = Path(adapter_dir)
+            with atomic_dir(out_dir) as tmp:
+                peft_model.save_pretrained(str(tmp), safe_serialization=True)
+                atomic_write_json(tmp / TRAINING_CONFIG, config)  # last: it marks the folder complete
         finally:
             # 8. Give the caller its base model back unchanged.
             if peft_model is not None:
@@ -553,12 +564,6 @@ def _versions() -> dict[str, str]:
     import transformers
 
     return {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from cinema_dag.defaults import DEFAULT_NUM_PROMPTS
 from cinema_dag.disasters import get_disaster
 from cinema_dag.text.template import RESPONSE_PREFIX, format_instruction
 
@@ -164,7 +165,7 @@ def generate_prompts(
     disaster_key: str,
     *,
     keywords: Sequence[str] = (),
-    num_prompts: int = 4,
+    num_prompts: int = DEFAULT_NUM_PROMPTS,
     seed: int = 0,
     max_new_tokens: int | None = None,
     temperature: float | None = None,
@@ -177,17 +178,23 @@ def generate_prompts(
         llm: a loaded ``llm`` component.
         disaster_key: a disaster key or name (``"flood"``, ``"홍수"``...).
         keywords: alert keywords appended to the instruction and to the prompt prefix.
-        num_prompts: how many prompts. Default 4.
+        num_prompts: how many prompts (:data:`~cinema_dag.defaults.DEFAULT_NUM_PROMPTS`).
         seed: sampling seed; the same seed, model and arguments give the same prompts. The global
             torch RNG is left as it was.
         max_new_tokens / temperature / top_p: sampling settings; ``None`` takes the profile's
             defaults (``llm.defaults``), else 64 / 0.8 / 0.9.
-        adapter_path: a peft LoRA adapter folder (``adapter_config.json`` +
-            ``adapter_model.safetensors``) applied for this call only; the loaded model is restored.
+        adapter_path: an adapter folder written by :func:`cinema_dag.text.lora.train_lora`, applied
+            for this call only (the loaded model is restored); loaded by
+            :func:`~cinema_dag.text.lora.load_adapter`, which checks it is complete and was trained
+            on a base model of this shape.
 
     Returns:
         ``num_prompts`` :class:`GeneratedPrompt`, each ``prompt`` starting with
         :func:`prompt_prefix` (``index`` = position).
+
+    Raises:
+        FileNotFoundError: ``adapter_path`` is not a complete adapter folder.
+        ValueError: a bad argument, or an adapter trained on a base model of another shape.
     """
     # 1. Check inputs
     disaster = get_disaster(disaster_key)
@@ -202,10 +209,6 @@ def generate_prompts(
     if not (temperature > 0 and 0 < top_p <= 1):
         raise ValueError(f"need temperature > 0 and 0 < top_p <= 1; got {temperature} and {top_p}")
     keywords = [k.strip() for k in keywords if k and k.strip()]
-    if adapter_path is not None:
-        adapter_path = Path(adapter_path)
-        if not (adapter_path / "adapter_config.json").is_file():
-            raise FileNotFoundError(f"no peft adapter at {str(adapter_path)!r} (adapter_config.json missing)")
 
     # 2. Build the paper's instruction, primed with the start of every response
     instruction = f"{format_instruction(disaster.key, keywords)} {RESPONSE_PREFIX}"
@@ -217,10 +220,9 @@ def generate_prompts(
     model = llm.model
     peft_model = None
     if adapter_path is not None:
-        from peft import PeftModel
+        from cinema_dag.text.lora import load_adapter  # noqa: PLC0415 - peft loads only with an adapter
 
-        peft_model = PeftModel.from_pretrained(model, str(adapter_path), is_trainable=False)
-        peft_model.eval()
+        peft_model = load_adapter(model, adapter_path)
     try:
         generator_model = peft_model if peft_model is not None else model
         devices = [llm.device] if llm.device.type == "cuda" else []

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from cinema_dag.defaults import DEFAULT_CAPTION_BATCH_SIZE, DEFAULT_CAPTION_MAX_NEW_TOKENS
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -18,16 +19,16 @@ def caption_images(
     captioner: "LoadedCaptioner",
     images: Sequence["Image.Image"],
     *,
-    max_new_tokens: int = 30,
+    max_new_tokens: int = DEFAULT_CAPTION_MAX_NEW_TOKENS,
     prompt: str | None = None,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_CAPTION_BATCH_SIZE,
 ) -> list[str]:
     """Caption each image with BLIP (greedy decoding, so the result is deterministic).
 
     Args:
         captioner: a loaded ``captioner`` component (``BlipForConditionalGeneration`` + processor).
         images: PIL images, any size and mode (converted to RGB; the processor resizes them).
-        max_new_tokens: the longest caption in tokens. Default 30.
+        max_new_tokens: the longest caption in tokens.
         prompt: optional text prefix the caption continues (BLIP's conditional captioning, e.g.
             ``"a photograph of"``); the returned caption then starts with it.
         batch_size: images per forward pass.

@@ -2,7 +2,10 @@
 
 Convention: DPT (MiDaS-trained) predicts **relative inverse depth**, "disparity": larger values are
 nearer to the camera, the scale and shift are unknown. :func:`estimate_depth` returns it as is (no
-normalisation), float32 ``(H, W)`` at each input image's size.
+normalisation), float32 ``(H, W)`` at each input image's size. Non-finite values follow the one
+policy of the project, :func:`cinema_dag.cinemagraph.depth.fill_non_finite`: each takes the value
+of the nearest finite pixel (treating holes as "far" would cut false depth edges around them), and
+a map with no finite value is an error.
 """
 
 from __future__ import annotations
@@ -13,32 +16,14 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
+from cinema_dag.cinemagraph.depth import fill_non_finite
+
 if TYPE_CHECKING:
     from PIL import Image
 
     from cinema_dag.models.loaded import LoadedDepth
 
-__all__ = ["estimate_depth", "sanitize_depth", "depth_to_png16", "depth_from_png16", "colorize_depth"]
-
-
-def sanitize_depth(depth: np.ndarray) -> np.ndarray:
-    """Replace non-finite values: ``+inf`` by the largest finite value (nearest), ``-inf`` and
-    ``NaN`` by the smallest (farthest, so an unknown pixel never pops in front). All non-finite → 0.
-
-    Args:
-        depth: float array of any shape.
-
-    Returns:
-        float32 array of the same shape, all finite.
-    """
-    depth = np.asarray(depth, dtype=np.float32)
-    finite = np.isfinite(depth)
-    if finite.all():
-        return depth
-    if not finite.any():
-        return np.zeros_like(depth)
-    lo, hi = float(depth[finite].min()), float(depth[finite].max())
-    return np.nan_to_num(depth, nan=lo, posinf=hi, neginf=lo).astype(np.float32)
+__all__ = ["estimate_depth", "depth_to_png16", "depth_from_png16", "colorize_depth"]
 
 
 def estimate_depth(depth_model: "LoadedDepth", images: Sequence["Image.Image"]) -> list[np.ndarray]:
@@ -50,12 +35,14 @@ def estimate_depth(depth_model: "LoadedDepth", images: Sequence["Image.Image"]) 
 
     Returns:
         One finite float32 ``(H, W)`` array per image at that image's size (the model output is
-        resized bicubically by the processor; non-finite values are replaced, see
-        :func:`sanitize_depth`).
+        resized bicubically by the processor; non-finite values are filled, see the module docstring).
+
+    Raises:
+        ValueError: the model gave an image no finite value at all, naming the image.
     """
     model, processor = depth_model.model, depth_model.processor
     depths = []
-    for image in images:
+    for index, image in enumerate(images):
         image = image.convert("RGB")
         inputs = processor(images=image, return_tensors="pt").to(model.device)
         with torch.inference_mode():
@@ -66,12 +53,12 @@ def estimate_depth(depth_model: "LoadedDepth", images: Sequence["Image.Image"]) 
         arr = depth["predicted_depth"].numpy()
         if arr.shape != (image.height, image.width):
             raise RuntimeError(f"depth of shape {arr.shape} for an image of {(image.height, image.width)}")
-        depths.append(sanitize_depth(arr))
+        depths.append(fill_non_finite(arr, f"depth of image {index}"))
     return depths
 
 
 def _normalise(depth: np.ndarray) -> np.ndarray:
-    depth = sanitize_depth(depth)
+    depth = fill_non_finite(depth, "depth")
     lo, hi = float(depth.min()), float(depth.max())
     if hi <= lo:
         return np.zeros_like(depth, dtype=np.float64)

@@ -22,14 +22,10 @@ cheap checks first, costly detectors last and only on what is still kept:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-import secrets
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
@@ -39,14 +35,15 @@ import imagehash
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from cinema_dag.defaults import DEFAULT_BLUR_THRESHOLD, DEFAULT_HASH_DISTANCE, DEFAULT_MIN_SIZE
+from cinema_dag.scraping.manifest import Manifest, ManifestRow
+
 __all__ = [
     "ACCEPTED_FORMATS",
     "BLUR_SIZE",
     "HOG_PEOPLE_THRESHOLD",
     "REASONS",
     "ImageRejectedError",
-    "Manifest",
-    "ManifestRow",
     "PeopleDetector",
     "TextDetector",
     "blur_score",
@@ -54,9 +51,7 @@ __all__ = [
     "filter_images",
     "hog_people_detector",
     "perceptual_hash",
-    "read_manifest",
     "tesseract_text_detector",
-    "write_manifest",
 ]
 
 ACCEPTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
@@ -272,91 +267,6 @@ def tesseract_text_detector(
     return detect_text
 
 
-@dataclass
-class ManifestRow:
-    """One image's verdict.
-
-    Attributes:
-        path: the image file, as given.
-        sha1: SHA-1 of the file's bytes (``None`` when unreadable).
-        page_url, image_url, licence: from the scrape record (``None`` when there is none).
-        width, height: decoded size (``None`` when undecodable).
-        phash: 16 hex digits of the perceptual hash (``None`` when undecodable).
-        blur: variance of the Laplacian (``None`` when not measured).
-        people: the people detector's score (``None`` when not run).
-        text: the text detector's area fraction (``None`` when not run).
-        reason: ``None`` when kept, else one of :data:`REASONS`.
-        detail: why, with the numbers ("laplacian variance 12.4 < 100.0").
-        duplicate_of: for (near-)duplicates, the path of the copy that was kept.
-    """
-
-    path: str
-    sha1: str | None = None
-    page_url: str | None = None
-    image_url: str | None = None
-    licence: str | None = None
-    width: int | None = None
-    height: int | None = None
-    phash: str | None = None
-    blur: float | None = None
-    people: float | None = None
-    text: float | None = None
-    reason: str | None = None
-    detail: str = ""
-    duplicate_of: str | None = None
-
-
-@dataclass
-class Manifest:
-    """Kept and rejected images, and the thresholds that decided."""
-
-    kept: list[ManifestRow] = field(default_factory=list)
-    rejected: list[ManifestRow] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def reasons(self) -> dict[str, int]:
-        """How many images each reason rejected."""
-        return dict(Counter(r.reason for r in self.rejected if r.reason))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``kept``, ``rejected`` (lists of row dicts), ``params``, ``counts``."""
-        return {
-            "params": self.params,
-            "counts": {"kept": len(self.kept), "rejected": len(self.rejected), **self.reasons()},
-            "kept": [asdict(r) for r in self.kept],
-            "rejected": [asdict(r) for r in self.rejected],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
-        """The inverse of :meth:`to_dict` (``counts`` is recomputed, not read)."""
-        return cls(
-            kept=[ManifestRow(**r) for r in data["kept"]],
-            rejected=[ManifestRow(**r) for r in data["rejected"]],
-            params=dict(data.get("params", {})),
-        )
-
-
-def write_manifest(manifest: Manifest, path: str | os.PathLike[str]) -> Path:
-    """Write ``manifest`` as JSON (UTF-8, Korean kept readable), atomically: temp file, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            json.dump(manifest.to_dict(), f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def read_manifest(path: str | os.PathLike[str]) -> Manifest:
-    """Read a manifest written by :func:`write_manifest`."""
-    return Manifest.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
 def _index_records(records: Iterable[Mapping[str, Any]] | None) -> dict[str, Mapping[str, Any]]:
     """Records by file name: a record's ``path`` basename, else ``url_sha1`` (the file stem)."""
     index: dict[str, Mapping[str, Any]] = {}
@@ -372,10 +282,10 @@ def filter_images(
     paths: Sequence[str | os.PathLike[str]],
     records: Iterable[Mapping[str, Any]] | None = None,
     *,
-    min_width: int = 256,
-    min_height: int = 256,
-    blur_threshold: float = 100.0,
-    hash_distance: int = 6,
+    min_width: int = DEFAULT_MIN_SIZE,
+    min_height: int = DEFAULT_MIN_SIZE,
+    blur_threshold: float = DEFAULT_BLUR_THRESHOLD,
+    hash_distance: int = DEFAULT_HASH_DISTANCE,
     max_pixels: int | None = None,
     detect_people: PeopleDetector | Literal["hog"] | None = "hog",
     people_threshold: float | None = None,
@@ -388,10 +298,10 @@ def filter_images(
         paths: image files.
         records: scrape records (``records.jsonl`` rows), matched to files by the basename of their
             ``path`` or by ``url_sha1`` = file stem; they give page URL, image URL and licence.
-        min_width, min_height: smallest size kept, in pixels (default 256 × 256).
-        blur_threshold: smallest Laplacian variance kept (on a 512 × 512 gray; default 100).
+        min_width, min_height: smallest size kept, in pixels.
+        blur_threshold: smallest Laplacian variance kept (on a 512 × 512 gray).
         hash_distance: pHash Hamming distance (of 64 bits) at or below which two images are
-            near-duplicates (default 6).
+            near-duplicates.
         max_pixels: decompression-bomb limit; ``None`` uses Pillow's ``Image.MAX_IMAGE_PIXELS``.
         detect_people: ``"hog"`` (default) for :func:`hog_people_detector`, a callable
             ``image -> score``, or ``None`` to skip.
@@ -401,7 +311,7 @@ def filter_images(
         text_threshold: fractions at or above this reject the image (default 0.02).
 
     Returns:
-        A :class:`Manifest`; ``kept`` and ``rejected`` keep the input order.
+        A :class:`~cinema_dag.scraping.manifest.Manifest`; ``kept`` and ``rejected`` keep the input order.
 
     Raises:
         FileNotFoundError: a path does not exist (a caller's mistake, not an image's).

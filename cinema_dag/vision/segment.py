@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 import torch
 
+from cinema_dag.defaults import DEFAULT_BOX_THRESHOLD, DEFAULT_MASK_THRESHOLD, DEFAULT_TEXT_THRESHOLD
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -143,8 +145,8 @@ def detect(
     image: "Image.Image",
     prompt: str | Sequence[str],
     *,
-    box_threshold: float = 0.3,
-    text_threshold: float = 0.25,
+    box_threshold: float = DEFAULT_BOX_THRESHOLD,
+    text_threshold: float = DEFAULT_TEXT_THRESHOLD,
 ) -> list[Detection]:
     """GroundingDINO boxes for a text prompt in one image, best score first.
 
@@ -197,7 +199,7 @@ def segment_boxes(
     image: "Image.Image",
     boxes: np.ndarray | Sequence[Sequence[float]],
     *,
-    mask_threshold: float = 0.0,
+    mask_threshold: float = DEFAULT_MASK_THRESHOLD,
 ) -> tuple[np.ndarray, np.ndarray]:
     """SAM masks for xyxy pixel boxes in one image.
 
@@ -251,9 +253,9 @@ def segment_motion(
     images: Sequence["Image.Image"],
     prompts: str | Sequence[str] | Sequence[str | Sequence[str]],
     *,
-    box_threshold: float = 0.3,
-    text_threshold: float = 0.25,
-    mask_threshold: float = 0.0,
+    box_threshold: float = DEFAULT_BOX_THRESHOLD,
+    text_threshold: float = DEFAULT_TEXT_THRESHOLD,
+    mask_threshold: float = DEFAULT_MASK_THRESHOLD,
 ) -> list[MotionMask]:
     """The regions that move in each image: GroundingDINO boxes for the prompt, SAM masks in them.
 
@@ -322,8 +324,8 @@ class LangSAM:
         self,
         images_pil: Sequence["Image.Image"],
         texts_prompt: Sequence[str],
-        box_threshold: float = 0.3,
-        text_threshold: float = 0.25,
+        box_threshold: float = DEFAULT_BOX_THRESHOLD,
+        text_threshold: float = DEFAULT_TEXT_THRESHOLD,
     ) -> list[dict[str, Any]]:
         """One dict per image, as lang-sam returns: ``boxes`` (N, 4), ``scores`` (N,),
         ``labels`` and ``text_labels`` (N phrases), ``masks`` bool (N, H, W) and ``mask_scores`` (N,).

@@ -40,9 +40,14 @@ class TestStill:
         flow = np.zeros((40, 48, 2), np.float32)
         flow[band, 0] = v
         frames = render_cinemagraph(build_ldi(image, _flat()), flow, num_frames=n).frames
+        # Columns within N v of the image's sides are left out: there the forward (backward) copy
+        # gathers from beyond the picture's left (right) edge, which is extended by its edge pixels,
+        # not by this texture's period.
+        inner = band.copy()
+        inner[:, : int(n * v)] = inner[:, -int(n * v) :] = False
         for t in range(n):
             shifted = np.roll(image, int(t * v), axis=1)
-            assert np.array_equal(frames[t][band], shifted[band]), t
+            assert np.array_equal(frames[t][inner], shifted[inner]), t
             assert np.array_equal(frames[t][~band], image[~band]), t  # still camera: nothing else moves
 
     def test_flow_moves_content_downstream_in_the_first_frames(self):
@@ -61,23 +66,24 @@ class TestStill:
 
 class TestSubPixelMotion:
     def test_slow_flow_drifts_smoothly_by_the_integrated_displacement(self):
-        # ~0.15 px/frame: nearest-pixel splatting alone moves the band a whole pixel every ~7
-        # frames (frame differences ~0, ~0, large, ...). The texture is smooth and periodic in x
-        # with period N v = 8 px, so the forward copy (moved t v) and the backward copy (moved
-        # -(N - t) v) both show the image shifted by t v, whatever the blend weights.
-        # N odd and coprime to the period: no copy ever lands exactly half-way between pixels
-        # (there float noise would round neighbouring columns apart, and the pixel left without
-        # a point of its own shows its crack-filled neighbour's colour).
+        # ~0.15 px/frame: without sub-pixel resampling the band would move a whole pixel every ~7
+        # frames (frame differences ~0, ~0, large, ...). The texture is a sum of sinusoids,
+        # periodic in x with period N v = 8 px, so the forward copy (moved t v) and the backward
+        # copy (moved -(N - t) v) both show the image shifted by t v, whatever the blend weights,
+        # and the exact shifted texture is known in closed form.
         n, period = 53, 8
         v = period / n
         h, w = 64, 96
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-        phase = 2 * np.pi * xx / period
-        image = np.stack(
-            [128 + 70 * np.sin(phase + yy / 9), 128 + 50 * np.cos(phase - yy / 13) + 20 * np.sin(2 * phase), 128 + 60 * np.sin(phase + 1.0)],
-            axis=-1,
-        )
-        image = np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+        def texture(shift: float) -> np.ndarray:
+            phase = 2 * np.pi * (xx - shift) / period
+            return np.stack(
+                [128 + 70 * np.sin(phase + yy / 9), 128 + 50 * np.cos(phase - yy / 13) + 20 * np.sin(2 * phase),
+                 128 + 60 * np.sin(phase + 1.0)], axis=-1,
+            )
+
+        image = np.clip(np.round(texture(0.0)), 0, 255).astype(np.uint8)
         band = np.zeros((h, w), bool)
         band[20:44] = True
         flow = np.zeros((h, w, 2), np.float32)
@@ -86,52 +92,15 @@ class TestSubPixelMotion:
         inside = frames[:, band].astype(np.float64)
         # Consecutive differences inside the band, the seam (N - 1 -> 0) included: nearly constant.
         steps = np.abs(np.roll(inside, -1, axis=0) - inside).mean(axis=(1, 2))
-        assert steps.max() <= 2 * np.median(steps), steps
-        # Content: the source shifted by t v, resampled bilinearly (1 level of rounding in each of
-        # the two resamplings and the blend). Left out: the image's first and last columns, and
-        # the columns the forward copy of source column 0 and the backward copy of column W - 1
-        # reached: those copies sample beyond the image, which the renderer extends by its edge
-        # pixels, not by this texture's period.
-        source = image.astype(np.float64)
+        assert steps.max() <= 1.3 * np.median(steps), steps
+        # Content: the texture shifted by t v (the image's rounding and the resampling cost about
+        # a grey level; bilinear resampling would be off by ~2.4 on average). Left out: the 8 columns on each side, which gather from beyond the image.
+        inner = band.copy()
+        inner[:, :period] = inner[:, -period:] = False
         for t in range(n):
-            inner = band.copy()
-            inner[:, [0, -1, round(t * v), w - 1 - round((n - t) * v)]] = False
-            shift = t * v
-            whole, frac = int(np.floor(shift)), shift - np.floor(shift)
-            expected = (1 - frac) * np.roll(source, whole, axis=1) + frac * np.roll(source, whole + 1, axis=1)
-            error = np.abs(frames[t].astype(np.float64) - expected)[inner]
-            assert error.mean() <= 0.6 and error.max() <= 2.0, (t, error.mean(), error.max())
+            error = np.abs(frames[t].astype(np.float64) - texture(t * v))[inner]
+            assert error.mean() <= 1.5 and error.max() <= 5.0, (t, error.mean(), error.max())
             assert np.array_equal(frames[t][~band], image[~band]), t  # still camera: nothing else moves
-
-
-class TestNearestColourMode:
-    """``subpixel=False``: the cheaper nearest-colour path keeps the loop and still-camera guarantees."""
-
-    def test_loop_and_still_input_hold(self, two_planes):
-        image, depth = two_planes
-        mask = np.zeros(depth.shape, bool)
-        mask[30:] = True
-        flow = motion_field("flood", mask, depth)
-        renderer = CinemagraphRenderer(build_ldi(image, depth), flow, num_frames=10, camera="circle", subpixel=False)
-        first = renderer.render_frame(0)[0].clone()
-        renderer.render_frame(5)
-        assert np.array_equal(renderer.render_frame(10)[0].numpy(), first.numpy())
-        still = render_cinemagraph(build_ldi(image, depth), np.zeros_like(flow), num_frames=4, subpixel=False)
-        assert all(np.array_equal(f, image) for f in still.frames)
-
-    def test_it_moves_slow_flows_in_whole_pixel_jumps(self):
-        # The stutter that subpixel=True removes (see TestSubPixelMotion): with a uniform 0.15
-        # px/frame the band jumps one pixel every few frames.
-        h, w, n = 32, 48, 53
-        image = textured(h, w)
-        band = np.zeros((h, w), bool)
-        band[8:24] = True
-        flow = np.zeros((h, w, 2), np.float32)
-        flow[band, 0] = 8 / n
-        frames = render_cinemagraph(build_ldi(image, _flat(h, w)), flow, num_frames=n, subpixel=False).frames
-        inside = frames[:, band].astype(np.float64)
-        steps = np.abs(np.roll(inside, -1, axis=0) - inside).mean(axis=(1, 2))
-        assert steps.max() > 4 * np.median(steps)
 
 
 class TestLoop:

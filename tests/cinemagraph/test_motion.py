@@ -69,3 +69,23 @@ def test_speed_ramps_up_from_the_mask_edge():
     assert speed[40, 40] == pytest.approx(1.0) and speed[59, 40] == pytest.approx(1.0)  # the image border is no edge
     with pytest.raises(ValueError, match="feather"):
         motion_field("flood", mask, depth, feather=-1)
+
+
+class TestSeed:
+    """What the seed controls: the sideways sign of sweeping motions and the phases of swaying and
+    shimmering ones (a straight flow, e.g. a flood, is the same for every seed)."""
+
+    @pytest.mark.parametrize("kind", ["storm", "rise", "shimmer"])
+    def test_the_seed_changes_seeded_motion_kinds_and_repeats_with_the_same_seed(self, kind):
+        mask = np.zeros((48, 64), bool)
+        mask[8:44, 4:60] = True
+        depth = np.full((48, 64), 2.0, np.float32)
+        fields = [motion_field(kind, mask, depth, seed=s) for s in range(6)]
+        assert any(not np.array_equal(fields[0], f) for f in fields[1:])
+        assert np.array_equal(fields[3], motion_field(kind, mask, depth, seed=3))
+
+    def test_a_straight_flow_does_not_depend_on_the_seed(self):
+        mask = np.zeros((48, 64), bool)
+        mask[24:] = True
+        depth = np.full((48, 64), 2.0, np.float32)
+        assert np.array_equal(motion_field("flow", mask, depth, seed=0), motion_field("flow", mask, depth, seed=9))

@@ -50,5 +50,6 @@ def test_chain_ends_in_seamless_videos(chain, tmp_path, metadata):
         assert seam <= 1.25 * typical + 0.5, (video["name"], seam, typical)
     md = metadata(chain, "cinemagraphs")
     assert md["num_videos"] == 2 and "data:image/gif;base64," in md["preview"]
+    assert md["video"] == str(folder / f"{library[0]['name']}.mp4")  # the UI links the first video's file
     assert metadata(chain, "flow_fields")["num_fields"] == 1
     assert (tmp_path / "artefacts" / "depth_ldis" / "flood" / "points_000.ply").exists()

@@ -14,7 +14,8 @@ import pytest
 from fixture_site import FixtureSite, blurred, bomb_png, encode, photo
 
 from cinema_dag.scraping import read_records, scrape
-from cinema_dag.vision.quality import filter_images, read_manifest, write_manifest
+from cinema_dag.scraping.manifest import read_manifest, write_manifest
+from cinema_dag.vision.quality import filter_images
 
 FAST = {
     # Politeness off for loopback only: no delay, AutoThrottle starting from zero.

@@ -135,7 +135,7 @@ class TestCaptionsDataset:
 
 class TestBuildPromptCorpus:
     def test_examples_follow_template(self):
-        corpus = build_prompt_corpus(make_rows())
+        corpus = build_prompt_corpus(make_rows(), include_seed=False)
         rows = corpus.train.to_list() + corpus.held_out.to_list()
         assert len(rows) == len(CAPTIONS)
         for row in rows:
@@ -147,7 +147,7 @@ class TestBuildPromptCorpus:
 
     def test_dedupe_and_skip(self):
         rows = make_rows() + make_rows()[:3] + [CaptionRow("e.jpg", " arafed ", "flood")]
-        corpus = build_prompt_corpus(rows)
+        corpus = build_prompt_corpus(rows, include_seed=False)
         assert len(corpus) == len(CAPTIONS)
         assert corpus.duplicates == 3 and corpus.skipped == 1
 
@@ -155,7 +155,7 @@ class TestBuildPromptCorpus:
         rows = make_rows()
         shuffled = rows[:]
         random.Random(1).shuffle(shuffled)
-        a, b = build_prompt_corpus(rows), build_prompt_corpus(shuffled)
+        a, b = build_prompt_corpus(rows, include_seed=False), build_prompt_corpus(shuffled, include_seed=False)
         assert a.data_version == b.data_version
         assert a.train["example_id"] == b.train["example_id"]
         assert a.held_out["example_id"] == b.held_out["example_id"]
@@ -171,16 +171,16 @@ class TestBuildPromptCorpus:
 
     @pytest.mark.parametrize("start", range(0, 12, 2))
     def test_two_examples_give_one_held_out(self, start):
-        corpus = build_prompt_corpus(make_rows()[start : start + 2])
+        corpus = build_prompt_corpus(make_rows()[start : start + 2], include_seed=False)
         assert len(corpus.train) == 1 and len(corpus.held_out) == 1
 
     def test_single_example_is_trained_on(self):
-        corpus = build_prompt_corpus(make_rows()[:1], held_out_fraction=0.0)
+        corpus = build_prompt_corpus(make_rows()[:1], held_out_fraction=0.0, include_seed=False)
         assert len(corpus.train) == 1 and len(corpus.held_out) == 0
 
     def test_fraction(self):
         rows = [CaptionRow(f"{i}.jpg", f"a flooded street number {i}", "flood") for i in range(400)]
-        corpus = build_prompt_corpus(rows, held_out_fraction=0.25)
+        corpus = build_prompt_corpus(rows, held_out_fraction=0.25, include_seed=False)
         assert 60 <= len(corpus.held_out) <= 140  # hash buckets: ~100 expected
         assert set(corpus.train["example_id"]).isdisjoint(corpus.held_out["example_id"])
 
@@ -191,16 +191,16 @@ class TestBuildPromptCorpus:
         assert counts["train"] + counts["held_out"] == len(corpus)
 
     def test_version_tracks_content(self):
-        a = build_prompt_corpus(make_rows())
-        b = build_prompt_corpus(make_rows()[:-1])
+        a = build_prompt_corpus(make_rows(), include_seed=False)
+        b = build_prompt_corpus(make_rows()[:-1], include_seed=False)
         assert len(a.data_version) == 16 and a.data_version != b.data_version
-        assert build_prompt_corpus(make_rows()).data_version == a.data_version
+        assert build_prompt_corpus(make_rows(), include_seed=False).data_version == a.data_version
 
     def test_guards(self):
         with pytest.raises(ValueError, match="held_out_fraction must be in"):
-            build_prompt_corpus(make_rows(), held_out_fraction=1.0)
+            build_prompt_corpus(make_rows(), held_out_fraction=1.0, include_seed=False)
         with pytest.raises(ValueError, match="no examples"):
-            build_prompt_corpus([CaptionRow("a.jpg", "arafed", "flood")])
+            build_prompt_corpus([CaptionRow("a.jpg", "arafed", "flood")], include_seed=False)
 
 
 class TestSaveLoadCorpus:
@@ -217,14 +217,14 @@ class TestSaveLoadCorpus:
         assert meta["counts"]["train"] == len(corpus.train)
 
     def test_overwrite_is_atomic_and_clean(self, tmp_path):
-        path = save_corpus(build_prompt_corpus(make_rows()), tmp_path / "corpus")
-        newer = build_prompt_corpus(make_rows()[:5])
+        path = save_corpus(build_prompt_corpus(make_rows(), include_seed=False), tmp_path / "corpus")
+        newer = build_prompt_corpus(make_rows()[:5], include_seed=False)
         save_corpus(newer, path)
         assert load_corpus(path).data_version == newer.data_version
         assert [p.name for p in tmp_path.iterdir()] == ["corpus"]
 
     def test_tampered_or_missing(self, tmp_path):
-        path = save_corpus(build_prompt_corpus(make_rows()), tmp_path / "corpus")
+        path = save_corpus(build_prompt_corpus(make_rows(), include_seed=False), tmp_path / "corpus")
         meta = json.loads((path / "corpus_meta.json").read_text())
         meta["data_version"] = "0" * 16
         (path / "corpus_meta.json").write_text(json.dumps(meta))
@@ -242,7 +242,7 @@ def test_empty_captions_dataset_keeps_schema(tmp_path):
 
 
 def test_corpus_with_empty_held_out_round_trips(tmp_path):
-    corpus = build_prompt_corpus(make_rows()[:1], held_out_fraction=0.0)
+    corpus = build_prompt_corpus(make_rows()[:1], held_out_fraction=0.0, include_seed=False)
     again = load_corpus(save_corpus(corpus, tmp_path / "c"))
     assert len(again.train) == 1 and len(again.held_out) == 0
     assert again.data_version == corpus.data_version

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from cinema_dag.disasters import DISASTER_KEYS
 from cinema_dag.models import load_component
+from cinema_dag.text.lora import TRAINING_CONFIG, model_fingerprint
 from cinema_dag.text.prompts import NEGATIVE_PROMPT, clean_prompt, generate_prompts, prompt_prefix
 from cinema_dag.text.template import format_example, format_instruction, seed_corpus
 
@@ -110,6 +113,7 @@ class TestGeneratePrompts:
         config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False,
                             task_type="CAUSAL_LM")
         get_peft_model(base, config).save_pretrained(tmp_path / "adapter")
+        training_config(tmp_path / "adapter", model_fingerprint(base))
 
         plain = generate_prompts(llm, "flood", num_prompts=2, seed=3, max_new_tokens=16)
         tuned = generate_prompts(
@@ -124,3 +128,19 @@ class TestGeneratePrompts:
     def test_missing_adapter(self, llm, tmp_path):
         with pytest.raises(FileNotFoundError, match="adapter_config.json"):
             generate_prompts(llm, "flood", adapter_path=tmp_path)
+
+    def test_adapter_of_another_base_model_is_refused(self, llm, tiny_cache, tmp_path):
+        from peft import LoraConfig, get_peft_model
+
+        base = load_component("llm", cache_dir=tiny_cache).model
+        get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+                       ).save_pretrained(tmp_path / "adapter")
+        training_config(tmp_path / "adapter", {**model_fingerprint(base), "hidden_size": 4096})
+        with pytest.raises(ValueError, match="hidden_size"):
+            generate_prompts(llm, "flood", num_prompts=1, max_new_tokens=4, adapter_path=tmp_path / "adapter")
+        assert not any("lora" in name for name, _ in llm.model.named_modules())
+
+
+def training_config(adapter_dir, fingerprint):
+    """The file train_lora writes beside the peft files, with the base model's fingerprint."""
+    (adapter_dir / TRAINING_CONFIG).write_text(json.dumps({"base_model_id": "test", "base_model_fingerprint": fingerprint}))

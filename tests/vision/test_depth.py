@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cinema_dag.cinemagraph.depth import fill_non_finite
 from cinema_dag.models import load_component
-from cinema_dag.vision.depth import colorize_depth, depth_from_png16, depth_to_png16, estimate_depth, sanitize_depth
+from cinema_dag.vision.depth import colorize_depth, depth_from_png16, depth_to_png16, estimate_depth
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +32,18 @@ class TestEstimateDepth:
         assert np.array_equal(estimate_depth(depth_model, images[:1])[0], depths[0])
 
 
-class TestSanitize:
-    def test_replaces_non_finite(self):
-        d = np.array([[1.0, np.nan], [np.inf, -np.inf]], dtype=np.float32)
-        out = sanitize_depth(d)
-        assert np.array_equal(out, np.array([[1.0, 1.0], [1.0, 1.0]], dtype=np.float32))
-        d = np.array([[0.5, 2.0, np.inf, np.nan]])
-        assert sanitize_depth(d).tolist() == [[0.5, 2.0, 2.0, 0.5]]
-        assert sanitize_depth(np.full((2, 2), np.nan)).tolist() == [[0, 0], [0, 0]]
+class TestNonFinite:
+    def test_previews_fill_holes_with_the_nearest_finite_value_like_the_engine(self):
+        # One policy (cinemagraph.depth.fill_non_finite): a hole takes its nearest finite neighbour's
+        # value, not the map's farthest or nearest value.
+        d = np.array([[0.5, np.nan, np.inf, 2.0, 2.0, 1.0]], dtype=np.float32)
+        filled = fill_non_finite(d)
+        assert filled.tolist() == [[0.5, 0.5, 2.0, 2.0, 2.0, 1.0]]
+        assert np.array_equal(depth_from_png16(depth_to_png16(d)), depth_from_png16(depth_to_png16(filled)))
+
+    def test_a_map_with_no_finite_value_is_an_error(self):
+        with pytest.raises(ValueError, match="no finite value"):
+            depth_to_png16(np.full((2, 2), np.nan))
 
 
 class TestPng16:

@@ -13,17 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from cinema_dag.scraping.manifest import Manifest, read_manifest, write_manifest
 from cinema_dag.vision.quality import (
     ImageRejectedError,
-    Manifest,
     blur_score,
     decode_image_bytes,
     filter_images,
     hog_people_detector,
     perceptual_hash,
-    read_manifest,
     tesseract_text_detector,
-    write_manifest,
 )
 
 
