@@ -100,7 +100,8 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     from cinema_dag.previews import png_markdown
     from cinema_dag.text.prompts import generate_prompts
     from cinema_dag.vision.generate import generate_images
-    from cinema_dag.vision.quality import read_manifest
+    from cinema_dag.scraping.layout import MANIFEST_FILE
+    from cinema_dag.scraping.manifest import read_manifest
 
     key = context.partition_key
     timings: dict[str, float] = {}
@@ -108,7 +109,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
 
     # 1. The reference set: the type's kept scraped photos
     photos = store.require("scraped_images", key)
-    kept = read_manifest(photos / "manifest.json").kept[: config.max_reference]
+    kept = read_manifest(photos / MANIFEST_FILE).kept[: config.max_reference]
     reference_paths = [photos / row.path for row in kept]
     reference_images = read_images_from_paths(reference_paths)
     reference_id = fingerprint(reference_paths)

@@ -19,7 +19,8 @@ from cinema_dag.assets.evaluation import ADAPTER_CHECK, evaluation, evaluation_s
 from cinema_dag.evaluation import METRIC_KEYS, TINY_CLIP_NOTE, is_number
 from cinema_dag.models import load_component
 from cinema_dag.storage import MANIFEST_NAME
-from cinema_dag.vision.quality import Manifest, ManifestRow, write_manifest
+from cinema_dag.scraping.layout import MANIFEST_FILE
+from cinema_dag.scraping.manifest import Manifest, ManifestRow, write_manifest
 
 NUM_IMAGES = 2
 
@@ -32,7 +33,7 @@ def _put_photos(store):
         for i, photo in enumerate(photos((160, 120))[:3]):  # real photos, 4:3 like scraped ones
             Image.fromarray(photo).save(out / f"photo_{i}.jpg", quality=92)
             rows.append(ManifestRow(path=f"photo_{i}.jpg", width=160, height=120))
-        write_manifest(Manifest(kept=rows), out / "manifest.json")
+        write_manifest(Manifest(kept=rows), out / MANIFEST_FILE)
 
 
 def _put_adapter(store, tiny_cache, version: str, seed: int):
