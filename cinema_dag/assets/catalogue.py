@@ -1,4 +1,4 @@
-"""cinemagraph_catalogue: one lineage row per video, library and alert videos alike (JSON)."""
+"""video_catalogue: one lineage row per video, library and alert videos alike (JSON)."""
 
 import dagster as dg
 
@@ -6,7 +6,7 @@ from cinema_dag.assets._common import ALL, GROUP_ALERTS, OWNERS
 from cinema_dag.assets.alerts import ALERT_ASSET
 from cinema_dag.resources import ArtefactStore
 
-CATALOGUE_ASSET = "cinemagraph_catalogue"
+CATALOGUE_ASSET = "video_catalogue"
 #: The assets whose latest materialization (per partition) names the models of a library video.
 _MODEL_METADATA = {"generated_prompts": ("model_id", ("llm",)), "disaster_images": ("model_id", ("text_to_image",)),
                    "motion_masks": ("model_ids", ("grounding", "segmenter")), "depth_maps": ("model_id", ("depth",))}
@@ -28,7 +28,7 @@ def _model_ids(context: dg.AssetExecutionContext, partition: str) -> dict[str, s
 
 @dg.asset(deps=["cinemagraphs", ALERT_ASSET], group_name=GROUP_ALERTS, owners=OWNERS[GROUP_ALERTS], code_version="1",
           kinds={"json"})
-def cinemagraph_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> dg.MaterializeResult:
+def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> dg.MaterializeResult:
     """``catalogue.json``: for every library video (each type's ``cinemagraphs``) and every alert
     video, its alert id, prompt, negative prompt, seeds, camera path, model ids, adapter version,
     code version, creation time and SHA-1."""

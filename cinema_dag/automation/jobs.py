@@ -52,11 +52,11 @@ cinemagraph_library_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*CINEMAGRAPH_ASSETS),
     config={"ops": {"cinemagraphs": {"config": {"cameras": LIBRARY_CAMERAS, "seeds": LIBRARY_SEEDS}}}},
     description="A type's cinemagraph library: every image × camera paths × seeds (backfill it over the seven "
-                "types; then materialize cinemagraph_catalogue).",
+                "types; then materialize video_catalogue).",
 )
 
 catalogue_job = dg.define_asset_job(
-    "catalogue_job", selection=dg.AssetSelection.assets("cinemagraph_catalogue"),
+    "catalogue_job", selection=dg.AssetSelection.assets("video_catalogue"),
     description="Rebuild the catalogue of every library and alert video (lineage rows).",
 )
 

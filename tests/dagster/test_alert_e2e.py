@@ -14,7 +14,7 @@ from cinema_dag.alerts import parse_cap
 from cinema_dag.alerts.capout import validate_cap
 from cinema_dag.alerts.tts import probe_audio
 from cinema_dag.assets.alerts import alert_cinemagraphs
-from cinema_dag.assets.catalogue import cinemagraph_catalogue
+from cinema_dag.assets.catalogue import video_catalogue
 from cinema_dag.automation.sensors import alert_folder_sensor
 from cinema_dag.cinemagraph import read_mp4
 from cinema_dag.resources import AlertSources
@@ -57,9 +57,9 @@ def test_dropped_cap_file_becomes_accessible_video_and_cap_out(tmp_path, resourc
     assert md["headline"] == "극한호우 발생" and md["area"] == "서울특별시 노원구 공릉2동"
     assert md["instruction"].startswith("지자체 안내에 따라") and "data:image/gif;base64," in md["preview"]
 
-    catalogue = dg.materialize([cinemagraph_catalogue], resources=resources, instance=instance)
+    catalogue = dg.materialize([video_catalogue], resources=resources, instance=instance)
     assert catalogue.success
-    [row] = json.loads((tmp_path / "artefacts" / "cinemagraph_catalogue" / "all" / "catalogue.json").read_text())
+    [row] = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / "catalogue.json").read_text())
     assert row["alert_id"] == "KR-TEST-20250717-0001" and row["kind"] == "alert"
     assert row["sha1"] == resource.digest and row["prompt"].startswith("a photo of a flood in Korea")
     assert row["model_ids"]["llm"] == "cinema-dag/tiny-llm" and row["code_version"]
