@@ -19,6 +19,7 @@ from cinema_dag.assets.evaluation import ADAPTER_CHECK, evaluation, evaluation_s
 from cinema_dag.evaluation import METRIC_KEYS, TINY_CLIP_NOTE, is_number
 from cinema_dag.models import load_component
 from cinema_dag.storage import MANIFEST_NAME
+from cinema_dag.text.lora import TRAINING_CONFIG
 from cinema_dag.scraping.layout import MANIFEST_FILE
 from cinema_dag.scraping.manifest import Manifest, ManifestRow, write_manifest
 
@@ -47,6 +48,7 @@ def _put_adapter(store, tiny_cache, version: str, seed: int):
                                                      init_lora_weights=False))
     with store.stage("prompt_lora", ALL, {"version": version}) as out:
         model.save_pretrained(out / ADAPTER_DIR)
+        write_json(out / ADAPTER_DIR, TRAINING_CONFIG, {"base_model_id": llm.model_id})  # marks it complete
         write_json(out, CHECK_FILE, {LOSS_CHECK: True})
 
 
