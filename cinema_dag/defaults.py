@@ -50,3 +50,11 @@ DEFAULT_FPS = 25
 DEFAULT_CRF = 18                  # H.264 quality: 18 looks lossless
 DEFAULT_KERNEL = "sharp"          # sub-pixel resampling of moving texture (cinemagraph.resample.KERNELS)
 DEFAULT_CROSSFADE = 0.25          # each pixel's cross-fade, as a fraction of the loop (cinemagraph.loopblend)
+
+# cinemagraph quality checks (cinema_dag.cinemagraph.quality.LoopThresholds, assets/cinemagraphs.py)
+DEFAULT_MAX_SEAM_ERROR = 0.0         # frame N must reproduce frame 0 bit for bit
+DEFAULT_MAX_WRAP_STEP_RATIO = 2.0    # the wrap step over the median step (0.4-1.6 measured); a jump back is several x
+DEFAULT_MAX_UNFILLED_FRACTION = 0.0  # pixels left unfilled after the hole filler
+DEFAULT_MAX_FLICKER = 0.0            # grey levels of change outside the moving region, still camera
+DEFAULT_MIN_SHARPNESS = 0.75         # S(t) of the moving region, relative to the photo
+DEFAULT_MAX_SHARPNESS_JUMP = 0.1     # largest |S(t) - S(t-1)|, the wrap included

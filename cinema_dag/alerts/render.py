@@ -123,6 +123,7 @@ def render_alert_video(
     instruction: str | None = None,
     settings: AlertRenderSettings = AlertRenderSettings(),
     device: Any = "cpu",
+    adapter_path: str | Path | None = None,
 ) -> AlertRenderResult:
     """Render the alert cinemagraph into ``out_dir``.
 
@@ -135,6 +136,8 @@ def render_alert_video(
         headline / instruction: the caption and the spoken text (the headline is spoken).
         settings: see :class:`AlertRenderSettings`.
         device: torch device of the render.
+        adapter_path: the prompt generator's LoRA adapter folder (the paper's metadata generator);
+            None: the base model.
 
     Raises:
         ValueError: caption or speech asked for without a headline.
@@ -161,7 +164,7 @@ def render_alert_video(
     # 2. Prompt → image → mask → depth
     with _timed(timings, "prompt"):
         prompt = generate_prompts(models.llm, disaster.key, keywords=words, num_prompts=1, seed=settings.seed,
-                                  max_new_tokens=settings.max_new_tokens)[0]
+                                  max_new_tokens=settings.max_new_tokens, adapter_path=adapter_path)[0]
     sd = dict(models.text_to_image.defaults)
     with _timed(timings, "image"):
         image = generate_images(models.text_to_image, [prompt.prompt], [prompt.negative_prompt], seed=settings.seed,

@@ -6,8 +6,13 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
+
+if TYPE_CHECKING:
+    from cinema_dag.resources import ArtefactStore
 
 # Asset groups, in the order of the graph: the UI lists and colours assets by these.
 GROUP_COLLECTION = "collection"  # scraped photos and their captions
@@ -15,7 +20,7 @@ GROUP_TRAINING = "training"  # prompt corpus and the LoRA adapter
 GROUP_GENERATION = "generation"  # prompts → images → masks → depth
 GROUP_ANIMATION = "animation"  # layered depth → flow → rendered cinemagraphs
 GROUP_ALERTS = "alerts"  # live disaster alerts and the cinemagraph sent with each
-GROUP_EVALUATION = "evaluation"  # measures of the rendered videos
+GROUP_EVALUATION = "evaluation"  # the paper's image metrics per type, and their table
 ASSET_GROUPS = (GROUP_COLLECTION, GROUP_TRAINING, GROUP_GENERATION, GROUP_ANIMATION, GROUP_ALERTS,
                 GROUP_EVALUATION)
 
@@ -50,6 +55,8 @@ GPU_OP_TAGS = {
 ALL = "all"
 #: prompt_lora's blocking check; generated_prompts uses an adapter only when it passed.
 LOSS_CHECK = "held_out_loss_below_base"
+#: The asset that holds the prompt generator's LoRA adapter.
+ADAPTER_ASSET = "prompt_lora"
 
 
 @contextmanager
@@ -72,3 +79,19 @@ def timed(context: dg.AssetExecutionContext, step: str, timings: dict[str, float
 def timing_metadata(timings: dict[str, float]) -> dict[str, dg.MetadataValue]:
     """``seconds_<step>`` entries, e.g. ``seconds_generate_images``."""
     return {"seconds_" + re.sub(r"\W+", "_", k).strip("_"): dg.MetadataValue.float(v) for k, v in timings.items()}
+
+
+def usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore) -> tuple[Path | None, str | None]:
+    """The newest prompt_lora adapter whose held-out check passed, as (folder, version), else (None, None)."""
+    from cinema_dag.artefacts import ADAPTER_DIR, CHECK_FILE, read_json
+
+    if not store.is_complete(ADAPTER_ASSET, ALL):
+        context.log.warning("No prompt_lora adapter yet: generating with the base model.")
+        return None, None
+    folder = store.require(ADAPTER_ASSET, ALL)
+    version = store.manifest(ADAPTER_ASSET, ALL)["metadata"].get("version")
+    if not read_json(folder, CHECK_FILE).get(LOSS_CHECK):
+        context.log.warning(f"prompt_lora {version} failed its held-out loss check: using the base model.")
+        return None, None
+    context.log.info(f"Using prompt_lora adapter {version}")
+    return folder / ADAPTER_DIR, version

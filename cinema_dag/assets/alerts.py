@@ -12,7 +12,16 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.alerts.render import AlertRenderSettings
-from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_ALERTS, OWNERS, timed, timing_metadata
+from cinema_dag.assets._common import (
+    ADAPTER_ASSET,
+    GPU_OP_TAGS,
+    GPU_POOL,
+    GROUP_ALERTS,
+    OWNERS,
+    timed,
+    timing_metadata,
+    usable_adapter,
+)
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -44,6 +53,8 @@ class AlertConfig(dg.Config):
     speech: bool = Field(default=_DEFAULTS.speech, description="Add the spoken headline as the audio track.")
     voice: str = Field(default=_DEFAULTS.voice, description="espeak-ng voice of the speech.")
     cap_out: bool = Field(default=True, description="Write the CAP 1.2 document carrying the video.")
+    use_adapter: bool = Field(default=True, description="Prompt with the newest prompt_lora adapter that passed its "
+                                                        "held-out check (else the base model).")
 
 
 def _alert(config: AlertConfig, disaster_type: str):
@@ -77,6 +88,7 @@ def _uri(store: ArtefactStore, key: str, name: str) -> str:
 
 @dg.asset(
     partitions_def=disaster_types,
+    deps=[ADAPTER_ASSET],
     group_name=GROUP_ALERTS, owners=OWNERS[GROUP_ALERTS], code_version="1",
     kinds={"pytorch", "video"},
     pool=GPU_POOL, op_tags=GPU_OP_TAGS,
@@ -101,6 +113,7 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
         preset=config.preset, caption=config.caption, speech=config.speech, voice=config.voice,
     )
     timings: dict[str, float] = {}
+    adapter_path, adapter_version = usable_adapter(context, store) if config.use_adapter else (None, None)
     torch_device = device.torch_device()
     with timed(context, "load models", timings):
         loaded = AlertModels(**{c: models.load(c, torch_device, device.torch_dtype()) for c in MODEL_COMPONENTS})
@@ -109,7 +122,7 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
         with timed(context, "render", timings, f"{config.alert_id} as {disaster_type}"):
             result = render_alert_video(loaded, disaster_type, out, keywords=config.keywords, severity=config.severity,
                                         headline=config.headline, instruction=config.instruction,
-                                        settings=settings, device=torch_device)
+                                        settings=settings, device=torch_device, adapter_path=adapter_path)
         (out / "speech.wav").unlink(missing_ok=True)  # in the MP4 now
         if config.cap_out:
             with timed(context, "cap out", timings):
@@ -118,7 +131,7 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
                         alert_id=config.alert_id, prompt=result.prompt["prompt"],
                         negative_prompt=result.prompt["negative_prompt"], seed=config.seed,
                         render_seed=config.seed, camera=result.camera,
-                        model_ids={c: models.model_id(c) for c in MODEL_COMPONENTS}, adapter_version=None,
+                        model_ids={c: models.model_id(c) for c in MODEL_COMPONENTS}, adapter_version=adapter_version,
                         created_at=cap_datetime())
         write_json(out, "lineage.json", {**row.to_dict(), "keywords": config.keywords, "severity": config.severity,
                                          "headline": config.headline, "area": config.area,
@@ -136,6 +149,7 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
         "keywords": ", ".join(config.keywords),
         "prompt": result.prompt["prompt"][:300],
         "camera": result.camera,
+        "adapter": adapter_version or "none (base model)",
         "caption": config.caption,
         "speech_seconds": result.speech_seconds or 0.0,
         "loops": result.loops,

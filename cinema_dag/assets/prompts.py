@@ -4,20 +4,18 @@ import dagster as dg
 from pydantic import Field
 
 from cinema_dag.assets._common import (
-    ALL,
+    ADAPTER_ASSET,
     GPU_OP_TAGS,
     GPU_POOL,
     GROUP_GENERATION,
-    LOSS_CHECK,
     OWNERS,
     timed,
     timing_metadata,
+    usable_adapter,
 )
 from cinema_dag.defaults import DEFAULT_NUM_PROMPTS
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
-
-ADAPTER_ASSET = "prompt_lora"
 
 
 class PromptConfig(dg.Config):
@@ -47,7 +45,7 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
 
     key = context.partition_key
     timings: dict[str, float] = {}
-    adapter_path, adapter_version = _usable_adapter(context, store) if config.use_adapter else (None, None)
+    adapter_path, adapter_version = usable_adapter(context, store) if config.use_adapter else (None, None)
 
     with timed(context, "load model", timings):
         llm = models.load("llm", device.torch_device(), device.torch_dtype())
@@ -72,19 +70,3 @@ def generated_prompts(context: dg.AssetExecutionContext, config: PromptConfig, s
         "path": dg.MetadataValue.path(store.uri("generated_prompts", key)),
         **timing_metadata(timings),
     })
-
-
-def _usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore):
-    """The newest prompt_lora adapter whose held-out check passed, as (folder, version), else (None, None)."""
-    from cinema_dag.artefacts import ADAPTER_DIR, CHECK_FILE, read_json
-
-    if not store.is_complete(ADAPTER_ASSET, ALL):
-        context.log.warning("No prompt_lora adapter yet: generating with the base model.")
-        return None, None
-    folder = store.require(ADAPTER_ASSET, ALL)
-    version = store.manifest(ADAPTER_ASSET, ALL)["metadata"].get("version")
-    if not read_json(folder, CHECK_FILE).get(LOSS_CHECK):
-        context.log.warning(f"prompt_lora {version} failed its held-out loss check: using the base model.")
-        return None, None
-    context.log.info(f"Using prompt_lora adapter {version}")
-    return folder / ADAPTER_DIR, version

@@ -72,7 +72,8 @@ class RenderResult:
     Attributes:
         frames: ``uint8 (N, H, W, 3)``; frame ``N`` (not included) would equal frame 0.
         stats: plain numbers and strings (safe for Dagster metadata): point counts, timings in
-            seconds, zoom, camera, hole fractions before the hole filler.
+            seconds, zoom, camera, hole fractions before the hole filler, and the largest
+            fraction of pixels still unfilled after it (``unfilled_fraction_after_fill_max``).
     """
 
     frames: np.ndarray
@@ -547,8 +548,10 @@ class CinemagraphRenderer:
         else:
             frames = torch.empty((n, height, width, 3), dtype=torch.uint8, device=self.device)
         holes = np.zeros(n, np.int64)
+        unfilled = np.zeros(n, np.int64)
         for t in range(n):
             _, holes[t] = self.render_frame(t, out=frames[t])
+            unfilled[t] = self.unfilled_pixels()
         if self.device.type != "cpu":
             frames_np = frames.cpu().numpy()
         render_s = time.perf_counter() - t0
@@ -558,8 +561,16 @@ class CinemagraphRenderer:
             hole_fraction_mean=float(holes.mean() / (height * width)),
             hole_fraction_max=float(holes.max() / (height * width)),
             frames_with_holes=int((holes > 0).sum()),
+            unfilled_fraction_after_fill_max=float(unfilled.max() / (height * width)),
         )
         return RenderResult(frames=frames_np, stats=stats)
+
+    def unfilled_pixels(self) -> int:
+        """Pixels of the frame rendered last that are still unfilled: no point reached them and the
+        hole filler did not fill them (0 whenever ``fill_holes`` is on; for quality checks)."""
+        # Only the sentinel colour packs to 0 (real and filled pixels have alpha 255).
+        interior = self._frame32.view(self.grid.padded_height, self.grid.padded_width)[PAD:-PAD, PAD:-PAD]
+        return int((interior == 0).sum())
 
 
 def render_cinemagraph(

@@ -21,6 +21,7 @@ from cinema_dag.models.errors import (
 )
 from cinema_dag.models.loaded import (
     LoadedCaptioner,
+    LoadedClip,
     LoadedComponent,
     LoadedDepth,
     LoadedGrounding,
@@ -66,4 +67,5 @@ __all__ = [
     "LoadedGrounding",
     "LoadedSegmenter",
     "LoadedDepth",
+    "LoadedClip",
 ]

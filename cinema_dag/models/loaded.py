@@ -19,6 +19,7 @@ __all__ = [
     "LoadedGrounding",
     "LoadedSegmenter",
     "LoadedDepth",
+    "LoadedClip",
 ]
 
 
@@ -98,6 +99,14 @@ class LoadedSegmenter(LoadedComponent):
 @dataclass(kw_only=True, eq=False)
 class LoadedDepth(LoadedComponent):
     """A depth model (``AutoModelForDepthEstimation``, DPT) and its image processor."""
+
+    model: Any
+    processor: Any
+
+
+@dataclass(kw_only=True, eq=False)
+class LoadedClip(LoadedComponent):
+    """``CLIPModel`` and its ``CLIPProcessor`` (image processor + tokenizer), for CLIP scores."""
 
     model: Any
     processor: Any

@@ -10,6 +10,10 @@ read defaults at definition-load time.
 * ``paper`` (the paper's setup): ``meta-llama/Llama-2-7b-hf``,
   ``stable-diffusion-v1-5/stable-diffusion-v1-5``, ``Salesforce/blip-image-captioning-large``,
   ``IDEA-Research/grounding-dino-base``, ``facebook/sam-vit-huge``, ``Intel/dpt-large``.
+
+``clip`` is not a stage of the chain: it scores prompt-image agreement in the evaluation
+(``openai/clip-vit-base-patch32`` for ``fast``, ``openai/clip-vit-large-patch14`` for ``paper``, the
+usual CLIP-score model; the tiny one is random and only exercises the code).
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ __all__ = [
     "weights_env_var",
 ]
 
-#: The components of the generation chain, in chain order.
-COMPONENTS: tuple[str, ...] = ("llm", "text_to_image", "captioner", "grounding", "segmenter", "depth")
+#: The components of the generation chain, in chain order, then the evaluation's CLIP.
+COMPONENTS: tuple[str, ...] = ("llm", "text_to_image", "captioner", "grounding", "segmenter", "depth", "clip")
 
 DEFAULT_PROFILE = "tiny"
 
@@ -127,6 +131,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                 "grounding": _tiny("grounding"),
                 "segmenter": _tiny("segmenter"),
                 "depth": _tiny("depth"),
+                "clip": _tiny("clip"),
             },
         ),
         "fast": Profile(
@@ -152,6 +157,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                 "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-tiny"),
                 "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-base"),
                 "depth": ComponentSpec("depth", "Intel/dpt-hybrid-midas"),
+                "clip": ComponentSpec("clip", "openai/clip-vit-base-patch32"),
             },
         ),
         "paper": Profile(
@@ -176,6 +182,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                 "grounding": ComponentSpec("grounding", "IDEA-Research/grounding-dino-base"),
                 "segmenter": ComponentSpec("segmenter", "facebook/sam-vit-huge"),
                 "depth": ComponentSpec("depth", "Intel/dpt-large"),
+                "clip": ComponentSpec("clip", "openai/clip-vit-large-patch14"),
             },
         ),
     }

@@ -25,6 +25,7 @@ from typing import Any
 from cinema_dag.models.errors import MissingWeightsError
 from cinema_dag.models.loaded import (
     LoadedCaptioner,
+    LoadedClip,
     LoadedComponent,
     LoadedDepth,
     LoadedGrounding,
@@ -183,7 +184,7 @@ def load_component(
 
     Args:
         component: one of ``COMPONENTS``: ``llm``, ``text_to_image``, ``captioner``, ``grounding``,
-            ``segmenter``, ``depth``.
+            ``segmenter``, ``depth``, ``clip``.
         profile: ``tiny`` (default), ``fast`` or ``paper``.
         cache_dir: where tiny models are built and kept; default :func:`default_cache_dir`.
         device: ``"cpu"``, ``"cuda"``, ``"mps"``, ``"auto"`` or a ``torch.device``.
@@ -276,4 +277,5 @@ _LOADERS: dict[str, Callable[[Path, Any, Any, dict[str, Any]], LoadedComponent]]
     "grounding": _model_with_processor("GroundingDinoForObjectDetection", "GroundingDinoProcessor", LoadedGrounding),
     "segmenter": _model_with_processor("SamModel", "SamProcessor", LoadedSegmenter),
     "depth": _model_with_processor("AutoModelForDepthEstimation", "AutoImageProcessor", LoadedDepth),
+    "clip": _model_with_processor("CLIPModel", "CLIPProcessor", LoadedClip),
 }

@@ -18,6 +18,8 @@ captioner      ``BlipForConditionalGeneration`` (30x30 images) + ``BertTokenizer
 grounding      ``GroundingDinoForObjectDetection`` (Swin, 98x98 images, 32 text tokens)
 segmenter      ``SamModel`` (32x32 images) + ``SamProcessor``
 depth          ``DPTForDepthEstimation`` (32x32 images) + ``DPTImageProcessorPil``
+clip           ``CLIPModel`` (text hidden 32, vision 32x32 images) + the CLIP tokenizer above and
+               ``CLIPImageProcessorPil``: a plumbing check for CLIP scores, not a quality score
 =============  ==============================================================================
 """
 
@@ -105,6 +107,7 @@ def build_tiny(component: str, dest: str | os.PathLike[str]) -> None:
         "grounding": _build_grounding,
         "segmenter": _build_segmenter,
         "depth": _build_depth,
+        "clip": _build_clip,
     }
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -452,3 +455,31 @@ def _build_depth(dest: Path) -> None:
     )
     DPTForDepthEstimation(config).save_pretrained(dest)
     DPTImageProcessorPil(size={"height": 32, "width": 32}, keep_aspect_ratio=False).save_pretrained(dest)
+
+
+def _build_clip(dest: Path) -> None:
+    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel, CLIPProcessor
+
+    tokenizer = build_clip_tokenizer()
+    size = 32
+    config = CLIPConfig(
+        text_config=dict(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=tokenizer.model_max_length,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        ),
+        vision_config=dict(
+            image_size=size, patch_size=4, hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+            num_attention_heads=4,
+        ),
+        projection_dim=16,
+    )
+    CLIPModel(config).save_pretrained(dest)
+    image_processor = CLIPImageProcessorPil(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
+    CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(dest)

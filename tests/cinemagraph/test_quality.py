@@ -1,12 +1,23 @@
-"""Sharpness stability S(t) and stutter on cases with known answers."""
+"""Loop measures on cases with known answers: sharpness stability S(t), stutter, seam, unfilled
+pixels, flicker, motion fraction, and their checks -- on random texture, a real photo and fractal
+noise, and on loops the renderer made."""
 
 import cv2
 import numpy as np
 import pytest
+from realistic_images import fractal_noise, photos
 
+from cinema_dag.cinemagraph import CinemagraphRenderer, build_ldi, camera_path, motion_field
 from cinema_dag.cinemagraph.quality import (
+    LoopThresholds,
+    check_loop,
+    flicker_outside,
     laplacian_energy,
+    measure_loop,
+    motion_fraction,
+    motion_region,
     region_steps,
+    seam_error,
     sharpness_jump,
     sharpness_series,
     stutter_ratio,
@@ -15,12 +26,24 @@ from cinema_dag.cinemagraph.quality import (
 from .conftest import textured
 
 
-@pytest.fixture
-def scene():
-    image = textured(64, 80, seed=11)
+@pytest.fixture(params=["random", "photo", "fractal"])
+def scene(request):
+    image = {
+        "random": lambda: textured(64, 80, seed=11),
+        "photo": lambda: photos((80, 64))[0],
+        "fractal": lambda: fractal_noise(64, 80, seed=11),
+    }[request.param]()
     mask = np.zeros((64, 80), bool)
     mask[16:56, 10:70] = True
     return image, mask
+
+
+@pytest.fixture
+def white_noise_scene():
+    """Random texture: any shift changes it by the same amount (the stutter tests rely on that)."""
+    mask = np.zeros((64, 80), bool)
+    mask[16:56, 10:70] = True
+    return textured(64, 80, seed=11), mask
 
 
 class TestSharpnessSeries:
@@ -62,14 +85,102 @@ class TestSharpnessSeries:
 
 
 class TestStutter:
-    def test_smooth_drift_is_near_one_and_whole_pixel_jumps_are_not(self, scene):
-        image, mask = scene
+    def test_smooth_drift_is_near_one_and_whole_pixel_jumps_are_not(self, white_noise_scene):
+        image, mask = white_noise_scene
         smooth = np.stack([np.roll(image, t, axis=1) for t in range(8)])
         assert stutter_ratio(smooth, mask) < 1.3
         jumpy = np.stack([np.roll(image, t // 4, axis=1) for t in range(8)])  # moves at frames 4 and the wrap
         assert stutter_ratio(jumpy, mask) == np.inf or stutter_ratio(jumpy, mask) > 5
 
-    def test_still_region_is_one(self, scene):
-        image, mask = scene
+    def test_still_region_is_one(self, white_noise_scene):
+        image, mask = white_noise_scene
         assert stutter_ratio(np.stack([image] * 4), mask) == 1.0
         assert region_steps(np.stack([image] * 4)).shape == (4,)
+
+
+def _loop(camera="none", fill_holes=True, num_frames=12, layers=2):
+    """A real photo with a near block, its lower part flowing (flood), rendered by the engine."""
+    image = photos((96, 72))[1]
+    depth = np.full((72, 96), 4.0, np.float32)
+    depth[10:40, 30:70] = 1.0
+    mask = np.zeros((72, 96), bool)
+    mask[44:, :] = True
+    flow = motion_field("flood", mask, depth)
+    path = camera if camera == "none" else camera_path(camera, num_frames, amplitude=(0.15, 0.0, 0.0))
+    renderer = CinemagraphRenderer(build_ldi(image, depth, num_layers=layers), flow, num_frames=num_frames,
+                                   camera=path, zoom=1.0, fill_holes=fill_holes)
+    result = renderer.render()
+    frame_n = renderer.render_frame(num_frames)[0].numpy().copy()
+    return image, flow, result, frame_n
+
+
+class TestSeam:
+    def test_zero_for_the_renderers_loop_and_positive_when_the_last_frame_is_altered(self):
+        _, _, result, frame_n = _loop()
+        assert seam_error(frame_n, result.frames[0]) == 0.0
+        altered = frame_n.copy()
+        altered[30:34, 40:44] //= 2
+        assert seam_error(altered, result.frames[0]) > 0.0
+
+    def test_a_changed_last_frame_raises_the_wrap_step(self):
+        image, flow, result, frame_n = _loop()
+        good = measure_loop(result.frames, frame_n, image, flow, result.stats, still_camera=True)
+        frames = result.frames.copy()
+        frames[-1] = np.roll(frames[-1], 3, axis=1)  # the last frame jumps: the wrap is no ordinary step
+        bad = measure_loop(frames, frame_n, image, flow, result.stats, still_camera=True)
+        assert good.wrap_step_ratio < 2.0 < bad.wrap_step_ratio
+        assert check_loop(good)["seam"].passed and not check_loop(bad)["seam"].passed
+
+
+class TestFlickerAndMotion:
+    def test_nothing_outside_the_moving_region_changes_with_a_still_camera(self):
+        _, flow, result, _ = _loop()
+        region = motion_region(flow)
+        assert flicker_outside(result.frames, region) == 0.0
+        assert flicker_outside(result.frames, motion_region(flow, 0) & False) > 0  # the water itself moves
+        frames = result.frames.copy()
+        frames[5, 2, 2] = frames[5, 2, 2] // 2 + 1  # one pixel far from the water
+        assert flicker_outside(frames, region) == pytest.approx(float(np.abs(
+            frames[5, 2, 2].astype(int) - result.frames[5, 2, 2]).max()))
+
+    def test_motion_region_and_fraction(self):
+        flow = np.zeros((20, 30, 2), np.float32)
+        flow[10:, :, 1] = 0.5
+        assert motion_fraction(flow) == 0.5
+        grown = motion_region(flow, 2)
+        assert grown[8:].all() and not grown[:8].any()
+        assert motion_region(np.zeros_like(flow), 2).sum() == 0
+        with pytest.raises(ValueError, match="H, W, 2"):
+            motion_region(flow[..., 0])
+
+
+class TestMeasureAndCheck:
+    def test_a_good_still_loop_passes_the_blocking_checks(self):
+        image, flow, result, frame_n = _loop()
+        quality = measure_loop(result.frames, frame_n, image, flow, result.stats, still_camera=True)
+        assert quality.seam_error == 0.0 and quality.flicker == 0.0
+        assert quality.unfilled_before_fill == 0.0 and quality.unfilled_after_fill == 0.0
+        assert quality.motion_fraction == pytest.approx(28 / 72)
+        assert 0.0 < quality.sharpness_min <= 1.0 and quality.sharpness_jump >= 0.0
+        verdicts = check_loop(quality)
+        assert all(verdicts[name].passed for name in ("seam", "holes", "flicker"))
+        strict = check_loop(quality, LoopThresholds(min_sharpness=1.01))
+        assert strict["sharpness"].passed is False and strict["sharpness"].expected["min_sharpness"] == 1.01
+
+    def test_hole_filling_off_with_a_moving_camera_fails_the_holes_check(self):
+        image, flow, result, frame_n = _loop(camera="swing", fill_holes=False, layers=1)
+        quality = measure_loop(result.frames, frame_n, image, flow, result.stats, still_camera=False)
+        assert quality.unfilled_after_fill > 0.0 and quality.flicker is None
+        verdict = check_loop(quality)
+        assert verdict["holes"].passed is False and verdict["flicker"].passed is None
+        filled = _loop(camera="swing", fill_holes=True, layers=1)[2]
+        assert filled.stats["hole_fraction_mean"] > 0.0 and filled.stats["unfilled_fraction_after_fill_max"] == 0.0
+
+    def test_an_empty_mask_is_noted_not_measured(self):
+        image, _, result, frame_n = _loop()
+        still = np.zeros((*image.shape[:2], 2), np.float32)
+        quality = measure_loop(result.frames, frame_n, image, still, result.stats, still_camera=True)
+        assert quality.sharpness_min is None and "empty" in quality.notes["sharpness"]
+        assert check_loop(quality)["sharpness"].passed is None
+        record = quality.to_dict()
+        assert record["sharpness_min"] is None and isinstance(record["wrap_step_ratio"], float)

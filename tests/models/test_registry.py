@@ -17,6 +17,7 @@ from cinema_dag.models import (
     COMPONENTS,
     PROFILES,
     LoadedCaptioner,
+    LoadedClip,
     LoadedDepth,
     LoadedGrounding,
     LoadedLLM,
@@ -109,6 +110,7 @@ class TestTinyLoading:
         "grounding": LoadedGrounding,
         "segmenter": LoadedSegmenter,
         "depth": LoadedDepth,
+        "clip": LoadedClip,
     }
 
     @pytest.mark.parametrize("component", COMPONENTS)
@@ -129,7 +131,7 @@ class TestTinyLoading:
         for mod, names in (
             (transformers, ["AutoTokenizer", "AutoModelForCausalLM", "BlipProcessor", "BlipForConditionalGeneration",
                             "GroundingDinoProcessor", "GroundingDinoForObjectDetection", "SamProcessor", "SamModel",
-                            "AutoImageProcessor", "AutoModelForDepthEstimation"]),
+                            "AutoImageProcessor", "AutoModelForDepthEstimation", "CLIPProcessor", "CLIPModel"]),
             (diffusers, ["StableDiffusionPipeline"]),
         ):
             for name in names:
