@@ -2,6 +2,7 @@
 disaster type, for our prompts with and without the adapter and for the plain keyword prompt."""
 
 import time
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -119,7 +120,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
 
     # 2. What this run compares, and what the record it replaces already measured
     adapter_path, adapter_version = usable_adapter(context, store)
-    generation = {k: get_spec("text_to_image", models.profile).defaults.get(k)
+    generation: dict[str, Any] = {k: get_spec("text_to_image", models.profile).defaults.get(k)
                   for k in ("height", "width", "num_inference_steps", "guidance_scale", "scheduler")}
     generation.update({k: getattr(config, k) for k in ("height", "width", "num_inference_steps")
                        if getattr(config, k) is not None})
@@ -128,15 +129,17 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
                 "generation": generation, "pair_size": config.pair_size, "max_pairs": config.max_pairs,
                 "kid_subset_size": config.kid_subset_size, "kid_subsets": config.kid_subsets}
     stored_folder = store.require("evaluation", key) if store.is_complete("evaluation", key) else None
-    stored = read_json(stored_folder, RESULTS_FILE) if stored_folder is not None else None
+    stored: dict[str, Any] | None = read_json(stored_folder, RESULTS_FILE) if stored_folder is not None else None
     with timed(context, "load scorers", timings):
         scorers = load_scorers(load_clip=lambda: models.load("clip", torch_device, torch_dtype), device=torch_device)
     described = scorers.describe()
     for what, text in described.items():
         context.log.info(f"{what}: {text}")
     reused = reusable_arms(stored, settings, reference_id, described) if config.reuse_unchanged_arms else []
+    # Arms are reused only from a stored record, so from here on `reused` implies both exist.
+    record: dict[str, Any] = stored or {}
     if reused:
-        context.log.info(f"{', '.join(reused)}: unchanged since {stored['evaluated_at']}, taken from that record")
+        context.log.info(f"{', '.join(reused)}: unchanged since {record['evaluated_at']}, taken from that record")
 
     # 3. The arms' prompts: the keyword, then the metadata generator without and with the adapter
     texts: dict[str, list[str]] = {"keyword": [get_disaster(key).english] * config.num_images}
@@ -146,7 +149,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
         skipped[ADAPTER_ARM] = "no prompt_lora adapter has passed its held-out loss check"
     for arm, path in (("base", None), (ADAPTER_ARM, adapter_path)):
         if arm in reused:
-            texts[arm] = stored["prompts"][arm]
+            texts[arm] = record["prompts"][arm]
         elif arm not in skipped:
             with timed(context, "prompts", timings, arm):
                 llm = models.load("llm", torch_device, torch_dtype)
@@ -158,7 +161,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     # 4. Images, the same seeds and settings in every arm (reused arms: the stored ones)
     images = {}
     for arm in texts:
-        if arm in reused:
+        if arm in reused and stored_folder is not None:
             images[arm] = read_images(stored_folder, IndexedFiles(arm, ".png"))
             continue
         with timed(context, "generate", timings, f"{arm}: {config.num_images} images"):
@@ -178,7 +181,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     results = {}
     for arm in texts:
         if arm in reused:
-            results[arm] = stored["arms"][arm]
+            results[arm] = record["arms"][arm]
             continue
         with timed(context, "metrics", timings, arm):
             results[arm] = evaluate_images(

@@ -432,7 +432,7 @@ def check_loop(quality: LoopQuality, thresholds: LoopThresholds = LoopThresholds
             "flicker", None if q.flicker is None else q.flicker <= t.max_flicker,
             {"flicker": q.flicker}, {"max_flicker": t.max_flicker}),
         "sharpness": LoopCheck(
-            "sharpness", None if q.sharpness_min is None else (
+            "sharpness", None if q.sharpness_min is None or q.sharpness_jump is None else (
                 q.sharpness_min >= t.min_sharpness and q.sharpness_jump <= t.max_sharpness_jump),
             {"sharpness_min": q.sharpness_min, "sharpness_jump": q.sharpness_jump},
             {"min_sharpness": t.min_sharpness, "max_sharpness_jump": t.max_sharpness_jump}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeGuard
 
 __all__ = [
     "Cell",
@@ -73,7 +74,7 @@ def unavailable(reason: str) -> str:
     return reason if reason.startswith(UNAVAILABLE_PREFIX) else UNAVAILABLE_PREFIX + reason
 
 
-def is_number(cell: object) -> bool:
+def is_number(cell: object) -> TypeGuard[float]:
     """Whether ``cell`` holds a finite number (not an ``unavailable`` text, not NaN)."""
     return isinstance(cell, (int, float)) and not isinstance(cell, bool) and math.isfinite(cell)
 
