@@ -26,6 +26,12 @@ NEEDED_WITHOUT_IMPORT = {
     "redis": "the Redis broker client of the Celery executor",
 }
 
+#: Imported only behind a guard that reports the feature unavailable without them; not installable
+#: beside the CPU torch wheel here, so not declared.
+OPTIONAL_IMPORTS = {
+    "torchvision": "LPIPS's ImageNet backbone (cinema_dag/evaluation/lpips.py reports LPIPS unavailable without it)",
+}
+
 
 def _distribution(requirement: str) -> str:
     match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
@@ -51,7 +57,8 @@ def _imports(folder: Path) -> dict[str, set[str]]:
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top in sys.stdlib_module_names or top in {"__future__", "cinema_dag", "tests"} or top in local:
+                if (top in sys.stdlib_module_names or top in {"__future__", "cinema_dag", "tests"} or top in local
+                        or top in OPTIONAL_IMPORTS):
                     continue
                 found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
     return found
