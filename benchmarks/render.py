@@ -36,6 +36,7 @@ Each configuration runs in its own process, so its peak RSS is its own. Figures 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -57,6 +58,13 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+# This tree's textures for both modes (numpy only, loaded by path so that "before" gets the same scenes).
+_textures_spec = importlib.util.spec_from_file_location(
+    "_render_bench_textures",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cinema_dag", "cinemagraph", "textures.py"))
+_textures = importlib.util.module_from_spec(_textures_spec)
+_textures_spec.loader.exec_module(_textures)
+fractal_noise = _textures.fractal_noise
 if os.environ.get("RENDER_BENCH_CODE"):  # the "before" mode: the renderer of an older commit
     sys.path.insert(0, os.environ["RENDER_BENCH_CODE"])
 
@@ -68,22 +76,6 @@ from cinema_dag.cinemagraph import (  # noqa: E402
     write_gif,
     write_mp4,
 )
-
-
-def fractal_noise(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """RGB fractal noise with a 1/f amplitude spectrum (the average spectrum of photos)."""
-    rng = np.random.default_rng(seed)
-    f = np.hypot(*np.meshgrid(np.fft.fftfreq(width), np.fft.fftfreq(height)))
-    f[0, 0] = 1.0
-    channels = []
-    for _ in range(3):
-        spectrum = (rng.normal(size=(height, width)) + 1j * rng.normal(size=(height, width))) / f
-        spectrum[0, 0] = 0.0
-        c = np.real(np.fft.ifft2(spectrum))
-        channels.append((c - c.mean()) / c.std())
-    noise = np.stack(channels, -1)
-    noise = 0.6 * noise + 0.4 * noise.mean(-1, keepdims=True)
-    return np.clip(128 + 40 * noise, 0, 255).astype(np.uint8)
 
 
 def make_scene(height: int, width: int, dense: bool) -> tuple[LayeredDepthImage, np.ndarray, np.ndarray, np.ndarray]:

@@ -23,26 +23,11 @@ from cinema_dag.cinemagraph import (
 from cinema_dag.cinemagraph.loopblend import backward_weight
 from cinema_dag.cinemagraph.quality import sharpness_jump, sharpness_series, stutter_ratio
 from cinema_dag.cinemagraph.resample import SupersampledTexture, sample_bilinear
+from cinema_dag.cinemagraph.textures import fractal_noise
 
 from .conftest import textured
 
 SIZE = 192
-
-
-def fractal_noise(size: int = SIZE, seed: int = 0) -> np.ndarray:
-    """RGB fractal noise with a 1/f amplitude spectrum (the average spectrum of photos)."""
-    rng = np.random.default_rng(seed)
-    f = np.hypot(*np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size)))
-    f[0, 0] = 1.0
-    channels = []
-    for _ in range(3):
-        spectrum = (rng.normal(size=(size, size)) + 1j * rng.normal(size=(size, size))) / f
-        spectrum[0, 0] = 0.0
-        c = np.real(np.fft.ifft2(spectrum))
-        channels.append((c - c.mean()) / c.std())
-    noise = np.stack(channels, -1)
-    noise = 0.6 * noise + 0.4 * noise.mean(-1, keepdims=True)
-    return np.clip(128 + 40 * noise, 0, 255).astype(np.uint8)
 
 
 def gravel_photo() -> np.ndarray:
@@ -64,7 +49,7 @@ def uniform_scene(image: np.ndarray, speed: float):
     return build_ldi(image, np.full((h, w), 2.0, np.float32)), flow, mask
 
 
-SCENES = {"fractal": fractal_noise, "gravel": gravel_photo}
+SCENES = {"fractal": lambda: fractal_noise(SIZE, SIZE), "gravel": gravel_photo}
 
 
 @pytest.mark.parametrize("speed", [0.15, 2.0])
@@ -83,7 +68,7 @@ def test_moving_texture_is_as_sharp_as_the_photo_in_every_frame_and_never_stutte
 def test_the_old_resampling_and_loop_long_blend_fail_the_same_bounds():
     # Bilinear resampling with one loop-long blend (the previous renderer's look): the bounds
     # above are not loose.
-    image = fractal_noise()
+    image = fractal_noise(SIZE, SIZE)
     ldi, flow, mask = uniform_scene(image, 0.15)
     frames = render_cinemagraph(ldi, flow, num_frames=48, kernel="linear", crossfade=1.0).frames
     series = sharpness_series(frames, image, mask)
