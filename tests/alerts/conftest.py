@@ -11,7 +11,11 @@ def _shared_fixtures() -> Path:
         candidate = parent / "shared" / "fixtures"
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("shared/fixtures not found beside the repository")
+    # A clone elsewhere (no shared/ above it) uses the copy kept in the repository.
+    copy = HERE / "fixtures" / "shared"
+    if copy.is_dir():
+        return copy
+    raise FileNotFoundError("shared/fixtures not found beside the repository, nor its copy in tests/alerts/fixtures/shared")
 
 
 SHARED = _shared_fixtures()
