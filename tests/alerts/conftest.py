@@ -15,7 +15,9 @@ def _shared_fixtures() -> Path:
     copy = HERE / "fixtures" / "shared"
     if copy.is_dir():
         return copy
-    raise FileNotFoundError("shared/fixtures not found beside the repository, nor its copy in tests/alerts/fixtures/shared")
+    raise FileNotFoundError(
+        "shared/fixtures not found beside the repository, nor its copy in tests/alerts/fixtures/shared"
+    )
 
 
 SHARED = _shared_fixtures()
