@@ -133,7 +133,12 @@ class Page:
         return WebDriverWait(self.driver, timeout or self.timeout, poll_frequency=0.3).until(
             lambda _: self.visible(text, tag) or False, message=f"no visible {text!r} on {self.driver.current_url}")
 
-    def click(self, text: str, tag: str = "*", timeout: float | None = None) -> None:
+    def click(self, text: str, tag: str = "*", timeout: float | None = None, topmost: bool = False) -> None:
+        """Clicks the first displayed element with the text, or with topmost the last one.
+
+        Popovers and dialogs render at the end of the document, above the page: topmost picks
+        the list item, not the same word on the page behind it.
+        """
         from selenium.common.exceptions import (
             ElementClickInterceptedException,
             ElementNotInteractableException,
@@ -145,7 +150,7 @@ class Page:
             try:
                 elements = self.visible(text, tag)
                 if elements:
-                    elements[0].click()
+                    elements[-1 if topmost else 0].click()
                     return True
             except (StaleElementReferenceException, ElementNotInteractableException,
                     ElementClickInterceptedException):
@@ -183,13 +188,14 @@ def test_ui_shows_every_asset_and_materializes_a_partition(dagster_ui, browser, 
 
     # 2. Materialize one partition from the asset's page.
     browser.get(f"{base}/assets/{ASSET}")
-    page.click("Materialize", tag="button")
-    if _appears(page, "Confirm", "button", 10):
-        page.click("Confirm", tag="button")  # "upstream prompt_lora not materialized": it is optional
-    page.click("Select a partition")
-    page.click(PARTITION)
-    page.click(f"Launch runs to materialize {ASSET}")  # close the partition list
-    page.click("Launch 1 run", tag="button")
+    try:
+        page.click("Materialize", tag="button")
+        _choose_partition(page, PARTITION)
+        page.click(f"Launch runs to materialize {ASSET}")  # close the partition list
+        page.click("Launch 1 run", tag="button")
+    except Exception:
+        browser.save_screenshot(str(artefacts / "launch_failed.png"))
+        raise
 
     # 3. The run appears in the UI and succeeds there.
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
@@ -214,6 +220,27 @@ def test_ui_shows_every_asset_and_materializes_a_partition(dagster_ui, browser, 
     browser.get(f"{base}/assets/{ASSET}")
     page.wait_for("num_prompts")  # the materialization's metadata, shown on the asset's page
     browser.save_screenshot(str(artefacts / "asset_after_run.png"))
+
+
+def _choose_partition(page: Page, partition: str, attempts: int = 4) -> None:
+    """Opens the launch dialog's partition list and picks one partition.
+
+    On a loaded machine the "upstream not materialized" confirmation can arrive late, and the
+    list can close again when the dialog re-renders: look at what is on screen and act on it.
+    """
+    from selenium.common.exceptions import TimeoutException
+
+    for _ in range(attempts):
+        if _appears(page, "Confirm", "button", 5):
+            page.click("Confirm", tag="button")  # "upstream prompt_lora not materialized": it is optional
+        page.click("Select a partition")
+        if _appears(page, partition, "*", 15):
+            try:
+                page.click(partition, timeout=15, topmost=True)
+                return
+            except TimeoutException:
+                continue  # the list closed under the click: open it again
+    raise AssertionError(f"the partition list never showed {partition!r} on {page.driver.current_url}")
 
 
 def _appears(page: Page, text: str, tag: str, seconds: float) -> bool:
