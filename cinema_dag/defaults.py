@@ -58,3 +58,7 @@ DEFAULT_MAX_UNFILLED_FRACTION = 0.0  # pixels left unfilled after the hole fille
 DEFAULT_MAX_FLICKER = 0.0            # grey levels of change outside the moving region, still camera
 DEFAULT_MIN_SHARPNESS = 0.75         # S(t) of the moving region, relative to the photo
 DEFAULT_MAX_SHARPNESS_JUMP = 0.1     # largest |S(t) - S(t-1)|, the wrap included
+
+# cinemagraph renderer and camera (cinema_dag.cinemagraph.animate.CinemagraphRenderer, .camera.camera_path)
+DEFAULT_FILL_HOLES = True         # fill pixels no point reaches (off only to debug: they stay black)
+DEFAULT_CAMERA_SCALE = 1.0        # multiplies the camera path's amplitudes

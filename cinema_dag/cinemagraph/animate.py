@@ -42,7 +42,7 @@ import cv2
 import numpy as np
 import torch
 
-from cinema_dag.defaults import DEFAULT_FPS, DEFAULT_NUM_FRAMES
+from cinema_dag.defaults import DEFAULT_FILL_HOLES, DEFAULT_FPS, DEFAULT_NUM_FRAMES
 
 from ._checks import check_positive_int
 from .camera import CameraPath, camera_path, overscan_zoom
@@ -193,7 +193,7 @@ class CinemagraphRenderer:
         kernel: str = DEFAULT_KERNEL,
         crossfade: float = DEFAULT_CROSSFADE,
         crack_fill: bool = True,
-        fill_holes: bool = True,
+        fill_holes: bool = DEFAULT_FILL_HOLES,
         device: torch.device | str | None = None,
         seed: int = 0,
     ) -> None:
@@ -573,23 +573,14 @@ class CinemagraphRenderer:
         return int((interior == 0).sum())
 
 
-def render_cinemagraph(
-    ldi: LayeredDepthImage,
-    flow: np.ndarray,
-    *,
-    num_frames: int = DEFAULT_NUM_FRAMES,
-    camera: CameraPath | str = "none",
-    zoom: float | str = "auto",
-    kernel: str = DEFAULT_KERNEL,
-    crossfade: float = DEFAULT_CROSSFADE,
-    crack_fill: bool = True,
-    fill_holes: bool = True,
-    device: torch.device | str | None = None,
-    seed: int = 0,
-) -> RenderResult:
-    """Render a seamless ``num_frames`` loop of ``ldi`` animated by ``flow`` along ``camera``.
+def render_cinemagraph(ldi: LayeredDepthImage, flow: np.ndarray, **options: Any) -> RenderResult:
+    """Render a seamless loop of ``ldi`` animated by ``flow`` (:class:`CinemagraphRenderer` in one call).
 
-    See :class:`CinemagraphRenderer` for the arguments.
+    Args:
+        ldi, flow: the scene, as for :class:`CinemagraphRenderer`.
+        **options: any keyword argument of :class:`CinemagraphRenderer` (``num_frames``, ``camera``,
+            ``zoom``, ``kernel``, ``crossfade``, ``crack_fill``, ``fill_holes``, ``device``, ``seed``),
+            with its defaults: they are defined there only.
 
     Returns:
         :class:`RenderResult` with ``frames`` ``uint8 (N, H, W, 3)`` and ``stats``.
@@ -601,17 +592,4 @@ def render_cinemagraph(
         >>> result.frames.shape, bool((result.frames == img).all())
         ((4, 8, 8, 3), True)
     """
-    renderer = CinemagraphRenderer(
-        ldi,
-        flow,
-        num_frames=num_frames,
-        camera=camera,
-        zoom=zoom,
-        kernel=kernel,
-        crossfade=crossfade,
-        crack_fill=crack_fill,
-        fill_holes=fill_holes,
-        device=device,
-        seed=seed,
-    )
-    return renderer.render()
+    return CinemagraphRenderer(ldi, flow, **options).render()

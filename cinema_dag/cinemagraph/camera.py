@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cinema_dag.defaults import DEFAULT_NUM_FRAMES
+from cinema_dag.defaults import DEFAULT_CAMERA_SCALE, DEFAULT_NUM_FRAMES
 
 from ..disasters import get_disaster
 
@@ -123,7 +123,7 @@ def camera_path(
     *,
     period: int | None = None,
     amplitude: tuple[float, float, float] | None = None,
-    scale: float = 1.0,
+    scale: float = DEFAULT_CAMERA_SCALE,
     seed: int = 0,
 ) -> CameraPath:
     """Build a closed camera path.

@@ -114,9 +114,12 @@ def _model_disparity(image: np.ndarray, profile: str, device: str) -> np.ndarray
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The engine's defaults, read here (not copied): the command and the library cannot drift apart.
+    from cinema_dag.defaults import DEFAULT_CRF, DEFAULT_CROSSFADE, DEFAULT_FPS, DEFAULT_KERNEL, DEFAULT_NUM_FRAMES
+    from cinema_dag.models.profiles import DEFAULT_PROFILE
+
     from .camera import CAMERA_KINDS
-    from .loopblend import DEFAULT_CROSSFADE
-    from .resample import DEFAULT_KERNEL, KERNELS
+    from .resample import KERNELS
 
     parser = argparse.ArgumentParser(
         prog="python -m cinema_dag.cinemagraph", description="Cinemagraph engine commands."
@@ -130,16 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--depth", help="disparity map (.npy, or 8/16-bit .png; larger = nearer), as DPT writes it")
     animate.add_argument("--synthetic-depth", choices=("flat", "ground"),
                          help="use a synthetic depth instead of a depth model (when there is no --depth)")
-    animate.add_argument("--profile", default="tiny", help="model profile whose depth model is used without --depth")
+    animate.add_argument("--profile", default=DEFAULT_PROFILE,
+                         help="model profile whose depth model is used without --depth")
     animate.add_argument("--disaster", default="flood",
                          help="disaster or motion kind for the automatic motion when no hint arrows are drawn")
     animate.add_argument("--camera", default="circle", choices=CAMERA_KINDS)
-    animate.add_argument("--frames", type=int, default=60)
-    animate.add_argument("--fps", type=float, default=25.0)
+    animate.add_argument("--frames", type=int, default=DEFAULT_NUM_FRAMES)
+    animate.add_argument("--fps", type=float, default=float(DEFAULT_FPS))
     animate.add_argument("--seed", type=int, default=0)
     animate.add_argument("--kernel", default=DEFAULT_KERNEL, choices=KERNELS)
     animate.add_argument("--crossfade", type=float, default=DEFAULT_CROSSFADE)
-    animate.add_argument("--crf", type=int, default=18, help="H.264 quality (0 lossless ... 51)")
+    animate.add_argument("--crf", type=int, default=DEFAULT_CRF, help="H.264 quality (0 lossless ... 51)")
     animate.add_argument("--gif", help="also write a looping GIF here")
     animate.add_argument("--device", default="cpu")
     animate.add_argument("-o", "--output", required=True, help="the MP4 to write")

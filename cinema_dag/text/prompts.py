@@ -161,6 +161,16 @@ def clean_prompt(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+def _setting(llm: LoadedLLM, name: str, value: float | None) -> float:
+    """``value``, else the profile's default for ``name`` (the profile is the one place it is defined)."""
+    if value is not None:
+        return value
+    if name not in llm.defaults:
+        raise ValueError(f"`{name}` was not given and the {llm.profile!r} profile's llm ({llm.model_id}) has no "
+                         f"default for it; pass it or add it to the profile (cinema_dag.models.profiles)")
+    return llm.defaults[name]
+
+
 def generate_prompts(
     llm: LoadedLLM,
     disaster_key: str,
@@ -183,7 +193,7 @@ def generate_prompts(
         seed: sampling seed; the same seed, model and arguments give the same prompts. The global
             torch RNG is left as it was.
         max_new_tokens / temperature / top_p: sampling settings; ``None`` takes the profile's
-            defaults (``llm.defaults``), else 64 / 0.8 / 0.9.
+            (``llm.defaults``, :mod:`cinema_dag.models.profiles`), the only place they are defined.
         adapter_path: an adapter folder written by :func:`cinema_dag.text.lora.train_lora`, applied
             for this call only (the loaded model is restored); loaded by
             :func:`~cinema_dag.text.lora.load_adapter`, which checks it is complete and was trained
@@ -195,16 +205,16 @@ def generate_prompts(
 
     Raises:
         FileNotFoundError: ``adapter_path`` is not a complete adapter folder.
-        ValueError: a bad argument, or an adapter trained on a base model of another shape.
+        ValueError: a bad argument, a sampling setting neither given nor in the profile, or an
+            adapter trained on a base model of another shape.
     """
     # 1. Check inputs
     disaster = get_disaster(disaster_key)
     if num_prompts < 1:
         raise ValueError(f"`num_prompts` must be >= 1 but is {num_prompts}")
-    defaults = llm.defaults
-    max_new_tokens = int(max_new_tokens if max_new_tokens is not None else defaults.get("max_new_tokens", 64))
-    temperature = float(temperature if temperature is not None else defaults.get("temperature", 0.8))
-    top_p = float(top_p if top_p is not None else defaults.get("top_p", 0.9))
+    max_new_tokens = int(_setting(llm, "max_new_tokens", max_new_tokens))
+    temperature = float(_setting(llm, "temperature", temperature))
+    top_p = float(_setting(llm, "top_p", top_p))
     if max_new_tokens < 1:
         raise ValueError(f"`max_new_tokens` must be >= 1 but is {max_new_tokens}")
     if not (temperature > 0 and 0 < top_p <= 1):

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from cinema_dag.cinemagraph import read_mp4
-from cinema_dag.cinemagraph.cli import main
+from cinema_dag.cinemagraph.cli import build_parser, main
 from cinema_dag.cinemagraph.labelme import parse_labelme
 
 from .conftest import textured
@@ -43,6 +43,21 @@ def test_labelme_polygons_become_the_mask_and_hint_lines_arrows():
                                 "imageHeight": 64, "imageWidth": 96})
     assert annotation.mask[45, 50] and not annotation.mask[10, 50] and annotation.mask.sum() > 80 * 29
     assert annotation.arrows.tolist() == [[20.0, 40.0, 45.0, 40.0]]
+
+
+def test_option_defaults_are_the_engine_defaults_not_copies(monkeypatch):
+    """Change a default once (cinema_dag.defaults, the profiles) and the command follows."""
+    from cinema_dag import defaults
+    from cinema_dag.models import profiles
+
+    changed = {"DEFAULT_NUM_FRAMES": 7, "DEFAULT_FPS": 12, "DEFAULT_CRF": 3, "DEFAULT_KERNEL": "cubic",
+               "DEFAULT_CROSSFADE": 0.5}
+    for name, value in changed.items():
+        monkeypatch.setattr(defaults, name, value)
+    monkeypatch.setattr(profiles, "DEFAULT_PROFILE", "fast")
+    args = build_parser().parse_args(["animate", "photo.png", "-o", "out.mp4"])
+    assert (args.frames, args.fps, args.crf, args.kernel, args.crossfade, args.profile) == (7, 12.0, 3, "cubic", 0.5,
+                                                                                          "fast")
 
 
 def test_animate_writes_an_mp4_with_the_frame_count(photo, tmp_path, capsys):

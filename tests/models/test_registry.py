@@ -65,6 +65,11 @@ class TestProfiles:
         with pytest.raises(TypeError):
             tiny["height"] = 128  # read-only: runs cannot change each other's defaults
 
+    def test_every_llm_has_the_sampling_settings_prompt_generation_requires(self):
+        # generate_prompts has no fallback of its own: the profile is the one place they are defined.
+        for name in PROFILES:
+            assert {"max_new_tokens", "temperature", "top_p"} <= set(get_spec("llm", name).defaults), name
+
     def test_unknown_profile_lists_profiles(self):
         with pytest.raises(UnknownProfileError, match=r"'huge'.*tiny, fast, paper"):
             get_spec("llm", "huge")

@@ -99,6 +99,17 @@ class TestGeneratePrompts:
         assert prompts[0].prompt.startswith("a photo of a heavy snow in Korea, snow-covered road, Gangwon")
         assert "강원" not in prompts[0].prompt  # Hangul stays out of the CLIP prompt
 
+    def test_sampling_settings_come_from_the_profile_without_a_fallback_of_their_own(self, llm):
+        import dataclasses
+
+        by_profile = generate_prompts(llm, "flood", num_prompts=1, seed=3)
+        explicit = generate_prompts(llm, "flood", num_prompts=1, seed=3, **dict(llm.defaults))
+        assert by_profile == explicit
+        without = dataclasses.replace(llm, defaults={k: v for k, v in llm.defaults.items() if k != "top_p"})
+        with pytest.raises(ValueError, match="`top_p` was not given and the 'tiny' profile's llm"):
+            generate_prompts(without, "flood", num_prompts=1)
+        assert generate_prompts(without, "flood", num_prompts=1, seed=3, top_p=llm.defaults["top_p"]) == by_profile
+
     def test_bad_inputs(self, llm):
         with pytest.raises(ValueError, match="'volcano'"):
             generate_prompts(llm, "volcano")
