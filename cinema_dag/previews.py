@@ -1,6 +1,8 @@
 """Small inline previews (base64 PNG/GIF in Markdown) for the Dagster UI.
 
-Metadata lives in the instance's event log, so previews are thumbnails of a few kilobytes.
+Metadata lives in the instance's event log, so previews are thumbnails of a few kilobytes. Depth
+maps preview through :func:`cinema_dag.vision.depth.colorize_depth`, which applies the project's one
+policy for non-finite depth.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-__all__ = ["thumbnail", "png_markdown", "gif_markdown", "overlay_mask", "colorize", "flow_to_color"]
+__all__ = ["thumbnail", "png_markdown", "gif_markdown", "overlay_mask", "flow_to_color"]
 
 THUMBNAIL_SIZE = 192
 
@@ -75,18 +77,6 @@ def overlay_mask(image: Image.Image | np.ndarray, mask: np.ndarray,
     tint = np.asarray(color, dtype=np.float32)
     rgb[mask] = (1 - alpha) * rgb[mask] + alpha * tint
     return rgb.clip(0, 255).astype(np.uint8)
-
-
-def colorize(values: np.ndarray) -> np.ndarray:
-    """A float map (H, W) as a uint8 (H, W, 3) false-colour image (min-max normalised)."""
-    values = np.nan_to_num(np.asarray(values, dtype=np.float32))
-    lo, hi = float(values.min()), float(values.max())
-    norm = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
-    # A cheap perceptual ramp (dark blue → yellow) without matplotlib.
-    r = np.clip(1.5 * norm - 0.25, 0, 1)
-    g = np.clip(1.2 * norm, 0, 1) * 0.9
-    b = np.clip(1.0 - 1.6 * np.abs(norm - 0.3), 0, 1)
-    return (np.stack([r, g, b], axis=-1) * 255).astype(np.uint8)
 
 
 def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:

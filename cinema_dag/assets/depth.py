@@ -19,8 +19,8 @@ def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: 
     """Monocular depth (DPT) of each disaster image: ``disparity_NNN.npy`` (float32, larger = nearer)
     and a 16-bit PNG of the same map."""
     from cinema_dag.artefacts import DISPARITY, read_images, write_arrays, write_disparity_pngs
-    from cinema_dag.previews import colorize, png_markdown
-    from cinema_dag.vision.depth import estimate_depth
+    from cinema_dag.previews import png_markdown
+    from cinema_dag.vision.depth import colorize_depth, estimate_depth
 
     key = context.partition_key
     images = read_images(store.require("disaster_images", key))
@@ -37,7 +37,7 @@ def depth_maps(context: dg.AssetExecutionContext, store: ArtefactStore, models: 
         "num_maps": len(maps),
         "size": f"{maps[0].shape[1]}x{maps[0].shape[0]}" if maps else "",
         "model_id": models.model_id("depth"),
-        "preview": dg.MetadataValue.md(png_markdown([colorize(m) for m in maps])),
+        "preview": dg.MetadataValue.md(png_markdown([colorize_depth(m) for m in maps])),
         "path": dg.MetadataValue.path(store.uri("depth_maps", key)),
         **timing_metadata(timings),
     })

@@ -13,8 +13,9 @@ from cinema_dag.assets.depth import depth_maps
 from cinema_dag.assets.images import disaster_images
 from cinema_dag.assets.masks import motion_masks
 from cinema_dag.assets.prompts import generated_prompts
+from cinema_dag.previews import png_markdown
 from cinema_dag.storage import ArtefactStorage
-from cinema_dag.vision.depth import depth_from_png16, depth_to_png16
+from cinema_dag.vision.depth import colorize_depth, depth_from_png16, depth_to_png16
 
 CHAIN = [generated_prompts, disaster_images, motion_masks, depth_maps]
 
@@ -49,6 +50,8 @@ def test_chain_writes_real_artefacts_with_metadata(resources, instance, tmp_path
     assert "data:image/png;base64," in metadata(result, "disaster_images")["preview"]
     assert metadata(result, "motion_masks")["num_masks"] == 2
     assert "seconds_estimate" in metadata(result, "depth_maps")
+    # The depth preview is the project's one depth colouriser (one non-finite policy), not another.
+    assert metadata(result, "depth_maps")["preview"] == png_markdown([colorize_depth(d) for d in depths])
 
 
 def test_same_seed_same_images_and_rerun_is_idempotent(resources, instance, tmp_path):

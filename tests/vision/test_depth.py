@@ -41,6 +41,19 @@ class TestNonFinite:
         assert filled.tolist() == [[0.5, 0.5, 2.0, 2.0, 2.0, 1.0]]
         assert np.array_equal(depth_from_png16(depth_to_png16(d)), depth_from_png16(depth_to_png16(filled)))
 
+    def test_a_nan_depth_map_previews_like_its_filled_version(self):
+        # Holes in the middle of a ramp: NaN -> 0 (or the farthest value) would paint them as the
+        # farthest colour; the one policy paints them as their neighbours.
+        d = np.tile(np.linspace(1.0, 5.0, 16, dtype=np.float32), (12, 1))
+        d[4:8, 6:10] = np.nan
+        d[0, 15] = np.inf
+        filled = fill_non_finite(d)
+        preview = np.asarray(colorize_depth(d))
+        assert np.array_equal(preview, np.asarray(colorize_depth(filled)))
+        assert not np.array_equal(preview, np.asarray(colorize_depth(np.nan_to_num(d, posinf=0.0))))
+        with pytest.raises(ValueError, match="no finite value"):
+            colorize_depth(np.full((3, 3), np.nan, np.float32))
+
     def test_a_map_with_no_finite_value_is_an_error(self):
         with pytest.raises(ValueError, match="no finite value"):
             depth_to_png16(np.full((2, 2), np.nan))
