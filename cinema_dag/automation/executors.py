@@ -75,6 +75,8 @@ DEFAULT_EXECUTORS = {"celery": celery_redis_executor, "k8s": k8s_gpu_executor}
 def default_executor() -> dg.ExecutorDefinition | None:
     """The executor named by ``CINEMA_DAG_EXECUTOR`` (``celery`` | ``k8s``), or None (Dagster's default,
     multiprocess) when it is unset."""
+    # Read when the definitions load, not through dg.EnvVar: the executor is part of each job's
+    # definition (what the UI shows and launches), not a resource's run-time config.
     name = os.environ.get(EXECUTOR_ENV, "")
     if not name:
         return None
