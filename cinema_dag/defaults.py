@@ -62,3 +62,6 @@ DEFAULT_MAX_SHARPNESS_JUMP = 0.1     # largest |S(t) - S(t-1)|, the wrap include
 # cinemagraph renderer and camera (cinema_dag.cinemagraph.animate.CinemagraphRenderer, .camera.camera_path)
 DEFAULT_FILL_HOLES = True         # fill pixels no point reaches (off only to debug: they stay black)
 DEFAULT_CAMERA_SCALE = 1.0        # multiplies the camera path's amplitudes
+
+# where the default resources keep their files (cinema_dag.resources: ArtefactStore, ModelRegistry)
+DEFAULT_HOME = "data"             # $CINEMA_DAG_HOME: <home>/artefacts, <home>/models

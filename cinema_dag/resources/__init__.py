@@ -2,26 +2,28 @@
 
 Environment settings of the default resources (all optional):
 
+- ``CINEMA_DAG_HOME`` sets ``store.home`` and ``models.home``: the artefacts live in
+  ``$CINEMA_DAG_HOME/artefacts``, the tiny models in ``$CINEMA_DAG_HOME/models`` (unset: ``data``);
 - ``CINEMA_DAG_PROFILE`` sets ``models.profile`` (unset: the registry's default, ``tiny``);
 - ``CINEMA_DAG_DEVICE`` sets ``device.device`` (unset: ``auto``);
 - ``CINEMA_DAG_TORCH_THREADS`` sets ``device.threads`` (unset: ``0``, torch's own default);
 - ``CINEMA_DAG_ALLOW_DOWNLOAD=1`` turns ``models.allow_download`` on (anything else: off);
-- ``CINEMA_DAG_HOME`` sets ``store.root`` to ``$CINEMA_DAG_HOME/artefacts`` and ``models.cache_dir``
-  to ``$CINEMA_DAG_HOME/models`` (unset: ``data``);
 - alerts: the folder sensor watches ``$CINEMA_DAG_ALERT_INBOX`` (unset: ``<home>/alerts/inbox``), the
   feed sensor polls ``$CINEMA_DAG_ALERT_FEEDS`` (space-separated URLs); the MOIS API key
   ``$CINEMA_DAG_MOIS_API_KEY`` is read at each poll, never stored in config.
 
-The first three reach the resources as :class:`dagster.EnvVar`: Dagster reads them when a run
+The first four reach the resources as :class:`dagster.EnvVar`: Dagster reads them when a run
 starts (a changed value needs no code reload) and shows the variable's name, not its value, in the
 UI. An EnvVar whose variable is unset fails the run — Dagster has no default for it
 (dagster-io/dagster#16232) — so a variable that is not set at load leaves the field's plain default.
-``CINEMA_DAG_ALLOW_DOWNLOAD``, ``CINEMA_DAG_HOME`` and the two alert settings are read when the
-definitions load: an EnvVar can fill only a ``str`` or ``int`` field (pydantic rejects it for the
-``bool`` ``allow_download`` and the list of feeds), and it replaces a whole value, while
-``CINEMA_DAG_HOME`` is the base of several paths (and the inbox's default). The weights folders
-``CINEMA_DAG_WEIGHTS_<COMPONENT>`` are read by the core registry (:mod:`cinema_dag.models.registry`)
-when a model loads, so they work outside Dagster too.
+``CINEMA_DAG_HOME`` fills a ``home`` field of each resource, from which the artefact root and the
+model cache follow (``root`` and ``cache_dir`` override them), since an EnvVar replaces a whole
+value and cannot be joined to a sub-folder. ``CINEMA_DAG_ALLOW_DOWNLOAD`` is read when the
+definitions load: Dagster has no EnvVar for a ``bool`` field (pydantic rejects a name there;
+dagster-io/dagster#26285). The two alert settings are read at load too: the inbox's default is
+derived from the home, and the feeds are a list. The weights folders ``CINEMA_DAG_WEIGHTS_<COMPONENT>``
+are read by the core registry (:mod:`cinema_dag.models.registry`) when a model loads, so they work
+outside Dagster too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 
 import dagster as dg
 
+from cinema_dag.defaults import DEFAULT_HOME
 from cinema_dag.resources.alerts import AlertSources
 from cinema_dag.resources.device import TorchDevice
 from cinema_dag.resources.registry import ModelRegistry
@@ -39,7 +42,6 @@ from cinema_dag.resources.store import ArtefactStore
 __all__ = ["AlertSources", "ArtefactStore", "ModelRegistry", "TorchDevice", "default_resources", "defs"]
 
 HOME_ENV_VAR = "CINEMA_DAG_HOME"
-DEFAULT_HOME = "data"
 ALLOW_DOWNLOAD_ENV_VAR = "CINEMA_DAG_ALLOW_DOWNLOAD"
 
 
@@ -48,16 +50,19 @@ def default_resources(home: str | None = None) -> dict[str, dg.ConfigurableResou
 
     The environment settings are in the module docstring.
     """
-    home = home or os.environ.get(HOME_ENV_VAR, DEFAULT_HOME)
+    # The home as an EnvVar, read when a run starts; a given `home` or an unset variable: a plain value.
+    home_field = {"home": home} if home else _set_in_environment(home=dg.EnvVar(HOME_ENV_VAR))
+    load_time_home = home or os.environ.get(HOME_ENV_VAR, DEFAULT_HOME)  # only for the alert inbox's default
     return {
-        "store": ArtefactStore(root=os.path.join(home, "artefacts")),
+        "store": ArtefactStore(**home_field),
         "models": ModelRegistry(
-            cache_dir=os.path.join(home, "models"),
+            **home_field,
+            # A bool field takes no EnvVar (module docstring): read when the definitions load.
             allow_download=os.environ.get(ALLOW_DOWNLOAD_ENV_VAR, "") == "1",
             **_set_in_environment(profile=dg.EnvVar("CINEMA_DAG_PROFILE")),
         ),
         "alert_sources": AlertSources(
-            inbox=os.environ.get("CINEMA_DAG_ALERT_INBOX", os.path.join(home, "alerts", "inbox")),
+            inbox=os.environ.get("CINEMA_DAG_ALERT_INBOX", os.path.join(load_time_home, "alerts", "inbox")),
             feed_urls=os.environ.get("CINEMA_DAG_ALERT_FEEDS", "").split(),
         ),
         "device": TorchDevice(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
+
+from cinema_dag.defaults import DEFAULT_HOME
+from cinema_dag.models.profiles import DEFAULT_PROFILE
 
 
 class ModelRegistry(dg.ConfigurableResource):
@@ -18,11 +22,17 @@ class ModelRegistry(dg.ConfigurableResource):
     the weights are absent (``allow_download`` lets them fetch from the hub where there is network).
     """
 
-    profile: str = "tiny"
-    cache_dir: str = "data/models"
+    profile: str = DEFAULT_PROFILE
+    home: str = Field(default=DEFAULT_HOME, description="Base folder; the cache is <home>/models unless set.")
+    cache_dir: str | None = Field(default=None, description="Where tiny models are built; unset: <home>/models.")
     local_paths: dict[str, str] = Field(default_factory=dict)
     allow_download: bool = False
     _loaded: dict[tuple[str, str, str], Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def resolved_cache_dir(self) -> str:
+        """The model cache in use: ``cache_dir``, else ``<home>/models``."""
+        return self.cache_dir if self.cache_dir else os.path.join(self.home, "models")
 
     def load(self, component: str, device: Any = "cpu", dtype: Any = None) -> Any:
         """The loaded component (cached for the rest of this run in this process)."""
@@ -33,7 +43,7 @@ class ModelRegistry(dg.ConfigurableResource):
             self._loaded[key] = load_component(
                 component,
                 profile=self.profile,
-                cache_dir=self.cache_dir,
+                cache_dir=self.resolved_cache_dir,
                 device=device,
                 dtype=dtype,
                 local_paths=self.local_paths,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
+from cinema_dag.defaults import DEFAULT_HOME
 from cinema_dag.storage import ArtefactStorage
 
 
@@ -23,13 +25,19 @@ class ArtefactStore(dg.ConfigurableResource):
     environment (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``).
     """
 
-    root: str = "data/artefacts"
+    home: str = Field(default=DEFAULT_HOME, description="Base folder; the root is <home>/artefacts unless set.")
+    root: str | None = Field(default=None, description="Artefact root (a folder or s3://…); unset: <home>/artefacts.")
     _storage: ArtefactStorage | None = PrivateAttr(default=None)
+
+    @property
+    def resolved_root(self) -> str:
+        """The artefact root in use: ``root``, else ``<home>/artefacts``."""
+        return self.root if self.root else os.path.join(self.home, "artefacts")
 
     def _backend(self) -> ArtefactStorage:
         if self._storage is None:
             # ArtefactStorage.__new__ returns the local or object implementation; mypy sees the ABC.
-            self._storage = ArtefactStorage(self.root)  # type: ignore[abstract]
+            self._storage = ArtefactStorage(self.resolved_root)  # type: ignore[abstract]
         return self._storage
 
     def stage(self, asset: str, partition: str, metadata: dict[str, Any] | None = None):
