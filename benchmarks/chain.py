@@ -170,8 +170,10 @@ def run_sd15_unet(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from cinema_dag.models import DEFAULT_PROFILE, PROFILES  # cheap: no torch
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="tiny", choices=["tiny", "fast", "paper"])
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=list(PROFILES))
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     parser.add_argument("--disaster", default="flood")
     parser.add_argument("--num-images", type=int, default=4)
