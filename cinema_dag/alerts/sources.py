@@ -11,6 +11,7 @@ content type. The API key comes from an environment variable at poll time and is
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import math
 import os
@@ -125,9 +126,14 @@ def fetch(
 ) -> FetchResult:
     """GET ``url`` within bounds; a 304 (``If-None-Match``/``If-Modified-Since``) gives empty data.
 
+    ``timeout`` bounds each socket operation (connect, each read) and the body as a whole: the body
+    is read in chunks against a total deadline, so a server that drips a byte now and then cannot
+    hold a poll for longer than about ``timeout`` plus one read.
+
     Raises:
         SourceError: host or scheme not allowed, HTTP error, timeout, too large, wrong content
-            type — with the URL redacted.
+            type, connection reset or closed early, a body shorter than its ``Content-Length`` —
+            with the URL redacted.
     """
     shown = redact(url)
     if not host_allowed(url, allowed_hosts):
@@ -138,17 +144,20 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     opener = urllib.request.build_opener(_CheckedRedirects(tuple(allowed_hosts)))
+    deadline = time.monotonic() + timeout
     try:
         with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
             content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if content_type and content_type not in content_types:
                 raise SourceError(f"{shown}: content type {content_type!r} is not one of {', '.join(content_types)}")
             length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
+            expected = int(length) if length and length.strip().isdigit() else None
+            if expected is not None and expected > max_bytes:
                 raise SourceError(f"{shown}: Content-Length {length} is over the {max_bytes}-byte cap")
-            data = response.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                raise SourceError(f"{shown}: body is over the {max_bytes}-byte cap")
+            data = _read_body(response, shown, max_bytes, deadline, timeout)
+            if expected is not None and len(data) != expected:
+                raise SourceError(f"{shown}: body is {len(data)} bytes but Content-Length said {expected}: "
+                                  "the connection closed early")
             return FetchResult(url, response.status, data, content_type, response.headers.get("ETag"),
                                response.headers.get("Last-Modified"))
     except urllib.error.HTTPError as err:
@@ -159,6 +168,29 @@ def fetch(
         raise SourceError(f"{shown}: {redact(str(err.reason))}") from None
     except TimeoutError:
         raise SourceError(f"{shown}: no answer within {timeout:g} s") from None
+    except (OSError, http.client.HTTPException) as err:  # reset, closed mid-body, malformed response
+        raise SourceError(f"{shown}: {type(err).__name__}: {redact(str(err)) or 'connection failed'}") from None
+
+
+#: Bytes asked for per read of a body (a read returns what has arrived, up to this).
+_CHUNK = 64 * 1024
+
+
+def _read_body(response, shown: str, max_bytes: int, deadline: float, timeout: float) -> bytes:
+    """The body, read chunk by chunk (``read1``: one receive each, so the deadline is checked between
+    the arrivals of a slow body) until the end, the size cap or the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise SourceError(f"{shown}: body not complete within {timeout:g} s ({size} bytes so far)")
+        chunk = response.read1(_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise SourceError(f"{shown}: body is over the {max_bytes}-byte cap")
+        chunks.append(chunk)
 
 
 # -- sources --------------------------------------------------------------------------------------
