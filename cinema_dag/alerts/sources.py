@@ -300,13 +300,15 @@ class HttpSource:
 
 
 class MoisSource:
-    """The disaster-message API (``DSSP-IF-00247``): today's (KST) records, only the new pages.
+    """The disaster-message API (``DSSP-IF-00247``): each day's (KST) records, only the new pages.
 
     The key is read from the environment variable ``key_env`` at each poll (never stored, never
-    logged). Records come in ascending order, so the state keeps the day and the ``totalCount``
-    already read; a poll fetches the page holding record ``total + 1`` through the last page
-    (at most ``max_pages``). Error pages (bad key …) are delivered as they are, so the reader
-    reports the API's code.
+    logged). Records come in ascending order, so the state keeps the day and the number of its
+    records already read; a poll fetches the page holding record ``total + 1`` through the last page
+    (at most ``max_pages``). When the day has changed since the last poll, the old day is read to its
+    end first — a record created just before midnight may reach the API after it — and only then
+    today's records from the first. Error pages (bad key …) are delivered as they are, so the
+    reader reports the API's code.
     """
 
     def __init__(self, *, url: str = DEFAULT_MOIS_URL, key_env: str = DEFAULT_MOIS_KEY_ENV, region: str | None = None,
@@ -332,24 +334,36 @@ class MoisSource:
         key = os.environ.get(self.key_env, "").strip()
         if not key:
             raise SourceError(f"the disaster-message API key is missing: set the environment variable {self.key_env}")
-        day = self._today()
-        done = int(state.get("total", 0)) if state.get("day") == day else 0
-        page = done // self.rows + 1
+        today = self._today()
+        day, done = (state["day"], int(state.get("total", 0))) if state.get("day") else (today, 0)
         deliveries: list[Delivery] = []
-        total = done
+        while True:
+            done, complete = self._read_day(key, day, done, deliveries)
+            if day == today or not complete:
+                return deliveries, {"day": day, "total": done}
+            day, done = today, 0  # the earlier day is read to its end: on to today
+
+    def _read_day(self, key: str, day: str, done: int, deliveries: list[Delivery]) -> tuple[int, bool]:
+        """Read ``day``'s pages from record ``done + 1`` on into ``deliveries`` (one per request, at
+        most ``max_pages`` in all); returns the records read through and whether the last page was
+        reached. A failed request or an error page stops early (the next poll starts there again)."""
+        page = done // self.rows + 1
         last_page = page
-        while page <= last_page and len(deliveries) < self.max_pages:
+        while page <= last_page:
+            if len(deliveries) >= self.max_pages:
+                return done, False
             url = self._page_url(key, day, page)
             try:
                 data = fetch(url, allowed_hosts=self.allowed_hosts, max_bytes=self.max_bytes, timeout=self.timeout).data
             except SourceError as err:
                 deliveries.append(Delivery(redact(url), None, str(err)))
-                return deliveries, state  # try again from the same place next poll
+                return done, False
             deliveries.append(Delivery(redact(url), data))
             try:
                 total = int(json.loads(data.decode("utf-8")).get("totalCount") or 0)
             except (ValueError, AttributeError, UnicodeDecodeError):
-                return deliveries, state  # an error page or not JSON: the reader reports it
+                return done, False  # an error page or not JSON: the reader reports it
             last_page = max(1, math.ceil(total / self.rows))
+            done = min(total, page * self.rows)
             page += 1
-        return deliveries, {"day": day, "total": min(total, (page - 1) * self.rows)}
+        return done, True

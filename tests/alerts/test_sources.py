@@ -18,7 +18,7 @@ from cinema_dag.alerts.sources import (
     redact,
 )
 from tests.alerts.conftest import HERE, SHARED
-from tests.alerts.loopback import headers, raw_server, reset
+from tests.alerts.loopback import headers, raw_server, reset, serve
 
 FILES = {
     "/cap/index.atom": ((HERE / "fixtures" / "atom_index.xml").read_bytes(), "application/atom+xml"),
@@ -221,3 +221,37 @@ def test_a_flaky_feed_entry_does_not_fail_the_poll():
     errors = {Path(d.source).name: d.error for d in deliveries}
     assert errors["good.xml"] is None and "reset.xml" in errors and errors["reset.xml"]
     assert state["entries"] == ["urn:x:good"]  # the reset entry is tried again at the next poll
+
+
+def test_mois_finishes_the_old_day_at_midnight(monkeypatch):
+    template = json.loads((SHARED / "mois" / "mixed_rows.json").read_text())
+    rows = {"20250101": [], "20250102": []}
+
+    def record(sn, day):
+        return {**template["body"][2], "SN": sn, "CRT_DT": f"{day[:4]}/{day[4:6]}/{day[6:]} 23:59:00"}
+
+    def page(path):
+        query = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
+        day_rows, size = rows[query["crtDt"]], int(query["numOfRows"])
+        start = (int(query["pageNo"]) - 1) * size
+        body = {**template, "totalCount": len(day_rows), "body": day_rows[start:start + size]}
+        return json.dumps(body).encode(), "application/json"
+
+    monkeypatch.setenv("TEST_MOIS_KEY", "good-key")
+    today = ["20250101"]
+    rows["20250101"] = [record(sn, "20250101") for sn in (1, 2, 3)]
+    with serve({"/mois": page}) as server:
+        source = MoisSource(url=f"{server.url}/mois", key_env="TEST_MOIS_KEY", rows=2, today=lambda: today[0])
+
+        def polled(state):
+            deliveries, state = source.poll(state)
+            return [row["SN"] for d in deliveries for row in json.loads(d.data)["body"]], state
+
+        sns, state = polled({})
+        assert sns == [1, 2, 3] and state == {"day": "20250101", "total": 3}
+        rows["20250101"].append(record(4, "20250101"))  # created 23:59, reaches the API after midnight
+        rows["20250102"] = [record(5, "20250102")]
+        today[0] = "20250102"
+        sns, state = polled(state)
+    assert 4 in sns and 5 in sns  # the late record of the old day, then the new day's
+    assert state == {"day": "20250102", "total": 1}
