@@ -22,11 +22,36 @@ from cinema_dag.alerts.watch import AlertEvent, RenderRequest, WatchState, watch
 from cinema_dag.automation.jobs import alert_job
 from cinema_dag.resources.alerts import AlertSources
 
-#: Poll intervals (seconds). The folder default is 5 s (≤ 10 s); ``CINEMA_DAG_ALERT_POLL_SECONDS``
-#: overrides it when the code location loads (the daemon also waits up to 5 s between loops).
-FOLDER_POLL_SECONDS = int(os.environ.get("CINEMA_DAG_ALERT_POLL_SECONDS", "5"))
-FEED_POLL_SECONDS = 30
-MOIS_POLL_SECONDS = 60
+#: Environment variables that set each sensor's poll interval (whole seconds), read when the code
+#: location loads; the daemon also waits up to 5 s between its loops.
+FOLDER_POLL_ENV = "CINEMA_DAG_ALERT_POLL_SECONDS"
+FEED_POLL_ENV = "CINEMA_DAG_ALERT_FEED_POLL_SECONDS"
+MOIS_POLL_ENV = "CINEMA_DAG_MOIS_POLL_SECONDS"
+#: Poll intervals when their variable is unset: the folder is local and cheap (≤ 10 s); a feed is
+#: someone else's server; the API has a daily quota.
+DEFAULT_FOLDER_POLL_SECONDS = 5
+DEFAULT_FEED_POLL_SECONDS = 30
+DEFAULT_MOIS_POLL_SECONDS = 60
+
+
+def poll_seconds(variable: str, default: int) -> int:
+    """A sensor's poll interval: ``$variable`` when set (a whole number of seconds, at least 1), else
+    ``default``.
+
+    Raises:
+        ValueError: naming the variable and its value, when it is not a whole number ≥ 1.
+    """
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"${variable} must be a whole number of seconds, at least 1; got {text!r}")
+    return int(text)
+
+
+FOLDER_POLL_SECONDS = poll_seconds(FOLDER_POLL_ENV, DEFAULT_FOLDER_POLL_SECONDS)
+FEED_POLL_SECONDS = poll_seconds(FEED_POLL_ENV, DEFAULT_FEED_POLL_SECONDS)
+MOIS_POLL_SECONDS = poll_seconds(MOIS_POLL_ENV, DEFAULT_MOIS_POLL_SECONDS)
 _QUIET = {"duplicate", "unchanged_update"}
 
 

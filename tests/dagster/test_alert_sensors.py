@@ -102,3 +102,26 @@ def test_run_request_speaks_the_alert_language():
         request = run_request(RenderRequest(alert, c.disaster_type, c.keywords, c.reason))
         assert request.run_config["ops"]["alert_cinemagraphs"]["config"]["voice"] == voice
         assert request.tags["cinema_dag/alert_id"] == alert.identifier
+
+
+def test_poll_intervals_from_the_environment(monkeypatch):
+    """Each sensor's interval comes from its variable when the code location loads (a fresh process)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cinema_dag.automation.sensors import FEED_POLL_ENV, FOLDER_POLL_ENV, MOIS_POLL_ENV, poll_seconds
+
+    env = {**os.environ, FOLDER_POLL_ENV: "7", FEED_POLL_ENV: "120", MOIS_POLL_ENV: "300"}
+    code = ("from cinema_dag.automation import sensors as s; print(s.alert_folder_sensor.minimum_interval_seconds, "
+            "s.alert_feed_sensor.minimum_interval_seconds, s.mois_alert_sensor.minimum_interval_seconds)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert done.stdout.split() == ["7", "120", "300"]
+    monkeypatch.delenv(FEED_POLL_ENV, raising=False)
+    assert poll_seconds(FEED_POLL_ENV, 30) == 30
+    for bad in ("0", "-5", "1.5", "soon"):
+        monkeypatch.setenv(FEED_POLL_ENV, bad)
+        with pytest.raises(ValueError, match=f"{FEED_POLL_ENV} must be a whole number of seconds"):
+            poll_seconds(FEED_POLL_ENV, 30)
