@@ -12,8 +12,8 @@ each loading its models again. An alert must become a video in seconds, so
 7. speech (espeak-ng, :mod:`.tts`): the loop is repeated to cover the spoken headline, the audio
    muxed into the MP4.
 
-Only the outputs are written (``video.mp4``, ``poster.png``, optional ``speech.wav``), into
-``out_dir`` — a staging folder the caller commits atomically.
+Only the outputs are written (:data:`~cinema_dag.artefacts.VIDEO_FILE`, ``POSTER_FILE``, optional
+``SPEECH_FILE``), into ``out_dir`` — a staging folder the caller commits atomically.
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ import numpy as np
 from cinema_dag.alerts.card import DEFAULT_CARD_WIDTH, add_caption, resize_frames
 from cinema_dag.alerts.classify import severity_keyword
 from cinema_dag.alerts.tts import DEFAULT_VOICE, mux_audio, synthesize_speech
+from cinema_dag.artefacts import POSTER_FILE, SPEECH_FILE, VIDEO_FILE
+from cinema_dag.defaults import DEFAULT_BOX_THRESHOLD, DEFAULT_TEXT_THRESHOLD
 from cinema_dag.disasters import get_disaster
 
 __all__ = ["AlertModels", "AlertRenderResult", "AlertRenderSettings", "prompt_keywords", "render_alert_video"]
 
-VIDEO_NAME, POSTER_NAME, SPEECH_NAME = "video.mp4", "poster.png", "speech.wav"
+#: The silent loop while the speech is added (removed once the MP4 with audio is written).
+_SILENT_VIDEO = "video_silent.mp4"
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,8 @@ class AlertRenderSettings:
     speech: bool = True
     voice: str = DEFAULT_VOICE
     max_new_tokens: int | None = None
-    box_threshold: float = 0.3
-    text_threshold: float = 0.25
+    box_threshold: float = DEFAULT_BOX_THRESHOLD
+    text_threshold: float = DEFAULT_TEXT_THRESHOLD
 
 
 @dataclass
@@ -187,21 +190,21 @@ def render_alert_video(
 
     # 4. Speech decides how many loops the video holds; encode, mux, poster
     speech_seconds, loops = None, 1
-    video = out_dir / VIDEO_NAME
+    video = out_dir / VIDEO_FILE
     if settings.speech:
         with _timed(timings, "speech"):
-            speech_seconds = synthesize_speech(headline, out_dir / SPEECH_NAME, voice=settings.voice)
+            speech_seconds = synthesize_speech(headline, out_dir / SPEECH_FILE, voice=settings.voice)
         loop_seconds = settings.num_frames / settings.fps
         loops = max(1, math.ceil((speech_seconds + 0.25) / loop_seconds))
     with _timed(timings, "encode"):
         encode: dict[str, Any] = {"fps": settings.fps, "crf": settings.crf, "preset": settings.preset}
         if settings.speech:  # one loop encoded, repeated by stream copy while the speech is added
-            silent = write_mp4(frames, out_dir / "video_silent.mp4", **encode)
-            mux_audio(silent, out_dir / SPEECH_NAME, video, loops=loops)
+            silent = write_mp4(frames, out_dir / _SILENT_VIDEO, **encode)
+            mux_audio(silent, out_dir / SPEECH_FILE, video, loops=loops)
             silent.unlink()
         else:
             write_mp4(frames, video, **encode)
-        poster = write_poster(frames[0], out_dir / POSTER_NAME)
+        poster = write_poster(frames[0], out_dir / POSTER_FILE)
     return AlertRenderResult(
         video=video, poster=poster, frames=frames, prompt=prompt.to_dict(), camera=camera if isinstance(camera, str)
         else str(camera), loops=loops, speech_seconds=speech_seconds, mask_coverage=float(mask.coverage),

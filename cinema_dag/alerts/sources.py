@@ -33,6 +33,7 @@ __all__ = [
     "ALERT_SUFFIXES",
     "DEFAULT_MOIS_KEY_ENV",
     "DEFAULT_MOIS_URL",
+    "DEFAULT_SETTLE_SECONDS",
     "DEFAULT_TIMEOUT",
     "AlertSource",
     "Delivery",
@@ -55,6 +56,8 @@ DEFAULT_MOIS_URL = "https://www.safetydata.go.kr/V2/api/DSSP-IF-00247"
 DEFAULT_MOIS_KEY_ENV = "CINEMA_DAG_MOIS_API_KEY"
 _SECRET_PARAMS = {"servicekey", "apikey", "api_key", "key", "token"}
 KST = timezone(timedelta(hours=9))
+#: Inbox files modified this recently (seconds) wait for the next poll: a copy may be in progress.
+DEFAULT_SETTLE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ class FolderSource:
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 max_files: int = 100, settle_seconds: float = 0.2):
+                 max_files: int = 100, settle_seconds: float = DEFAULT_SETTLE_SECONDS):
         self.folder = Path(folder)
         self.name = f"folder:{self.folder}"
         self.max_bytes, self.max_files, self.settle_seconds = max_bytes, max_files, settle_seconds

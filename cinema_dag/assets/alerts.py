@@ -14,6 +14,7 @@ from pydantic import Field
 from cinema_dag.alerts.render import AlertRenderSettings
 from cinema_dag.assets._common import (
     ADAPTER_ASSET,
+    ALERT_ASSET,
     GPU_OP_TAGS,
     GPU_POOL,
     GROUP_ALERTS,
@@ -25,7 +26,6 @@ from cinema_dag.assets._common import (
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
-ALERT_ASSET = "alert_cinemagraphs"
 MODEL_COMPONENTS = ("llm", "text_to_image", "grounding", "segmenter", "depth")
 _DEFAULTS = AlertRenderSettings()
 
@@ -95,13 +95,14 @@ def _uri(store: ArtefactStore, key: str, name: str) -> str:
 )
 def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, store: ArtefactStore,
                        models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
-    """An alert's accessible cinemagraph: ``video.mp4`` (caption burned in, spoken headline as audio),
-    ``poster.png``, ``alert.cap.xml`` (CAP 1.2 carrying the video) and ``lineage.json``."""
+    """An alert's accessible cinemagraph: the video (caption burned in, spoken headline as audio), its
+    poster, the CAP 1.2 document carrying the video and the lineage (file names in
+    :mod:`cinema_dag.artefacts`)."""
     from cinema_dag.alerts.capout import cap_datetime, cap_out, sha1_file, write_cap_out
     from cinema_dag.alerts.catalogue import video_row
     from cinema_dag.alerts.keys import alert_store_key
     from cinema_dag.alerts.render import AlertModels, render_alert_video
-    from cinema_dag.artefacts import write_json
+    from cinema_dag.artefacts import CAP_OUT_FILE, LINEAGE_FILE, SPEECH_FILE, VIDEO_FILE, write_json
     from cinema_dag.previews import gif_markdown, png_markdown
 
     disaster_type = context.partition_key
@@ -117,23 +118,23 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
     torch_device = device.torch_device()
     with timed(context, "load models", timings):
         loaded = AlertModels(**{c: models.load(c, torch_device, device.torch_dtype()) for c in MODEL_COMPONENTS})
-    video_uri = _uri(store, key, "video.mp4")
+    video_uri = _uri(store, key, VIDEO_FILE)
     with store.stage(ALERT_ASSET, key, {"alert_id": config.alert_id, "disaster_type": disaster_type}) as out:
         with timed(context, "render", timings, f"{config.alert_id} as {disaster_type}"):
             result = render_alert_video(loaded, disaster_type, out, keywords=config.keywords, severity=config.severity,
                                         headline=config.headline, instruction=config.instruction,
                                         settings=settings, device=torch_device, adapter_path=adapter_path)
-        (out / "speech.wav").unlink(missing_ok=True)  # in the MP4 now
+        (out / SPEECH_FILE).unlink(missing_ok=True)  # in the MP4 now
         if config.cap_out:
             with timed(context, "cap out", timings):
-                write_cap_out(out / "alert.cap.xml", cap_out(alert, result.video, video_uri))
+                write_cap_out(out / CAP_OUT_FILE, cap_out(alert, result.video, video_uri))
         row = video_row(result.video, uri=video_uri, kind="alert", disaster_type=disaster_type,
                         alert_id=config.alert_id, prompt=result.prompt["prompt"],
                         negative_prompt=result.prompt["negative_prompt"], seed=config.seed,
                         render_seed=config.seed, camera=result.camera,
                         model_ids={c: models.model_id(c) for c in MODEL_COMPONENTS}, adapter_version=adapter_version,
                         created_at=cap_datetime())
-        write_json(out, "lineage.json", {**row.to_dict(), "keywords": config.keywords, "severity": config.severity,
+        write_json(out, LINEAGE_FILE, {**row.to_dict(), "keywords": config.keywords, "severity": config.severity,
                                          "headline": config.headline, "area": config.area,
                                          "instruction": config.instruction, "timings": result.timings})
         digest = sha1_file(result.video)
@@ -158,8 +159,8 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
         # Small on purpose: GIF-encoding 48 full frames costs seconds on the alert's critical path.
         "preview": dg.MetadataValue.md(gif_markdown(result.frames, fps=config.fps, size=160, max_frames=12)),
         "poster": dg.MetadataValue.md(png_markdown(result.frames[0], alt="alert card", size=240)),
-        "video": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, "video.mp4")),
-        "cap_out": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, "alert.cap.xml")) if config.cap_out else "",
+        "video": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, VIDEO_FILE)),
+        "cap_out": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, CAP_OUT_FILE)) if config.cap_out else "",
         **{f"seconds_{k}": dg.MetadataValue.float(v) for k, v in result.timings.items()},
         **timing_metadata(timings),
     })

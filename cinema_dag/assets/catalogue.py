@@ -2,11 +2,9 @@
 
 import dagster as dg
 
-from cinema_dag.assets._common import ALL, GROUP_ALERTS, OWNERS
-from cinema_dag.assets.alerts import ALERT_ASSET
+from cinema_dag.assets._common import ALERT_ASSET, ALL, CATALOGUE_ASSET, GROUP_ALERTS, OWNERS
 from cinema_dag.resources import ArtefactStore
 
-CATALOGUE_ASSET = "video_catalogue"
 #: The assets whose latest materialization (per partition) names the models of a library video.
 _MODEL_METADATA = {"generated_prompts": ("model_id", ("llm",)), "disaster_images": ("model_id", ("text_to_image",)),
                    "motion_masks": ("model_ids", ("grounding", "segmenter")), "depth_maps": ("model_id", ("depth",))}
@@ -40,7 +38,7 @@ def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> 
         code_version,
         library_rows,
     )
-    from cinema_dag.artefacts import IMAGES_FILE, LIBRARY_FILE, read_json, write_json
+    from cinema_dag.artefacts import CATALOGUE_FILE, IMAGES_FILE, LIBRARY_FILE, LINEAGE_FILE, read_json, write_json
 
     rows: list[CatalogueRow] = []
     version = code_version()
@@ -56,13 +54,13 @@ def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> 
                              created_at=manifest["written_at"],
                              uri_of=lambda name, p=partition: store.uri("cinemagraphs", p, name))
     for key in store.partitions(ALERT_ASSET):
-        lineage = read_json(store.require(ALERT_ASSET, key), "lineage.json")
+        lineage = read_json(store.require(ALERT_ASSET, key), LINEAGE_FILE)
         rows.append(CatalogueRow(**{f: lineage[f] for f in CATALOGUE_FIELDS if f in lineage}))
     records = [r.to_dict() for r in rows]
     for record in records:
         record["code_version"] = record["code_version"] or version
     with store.stage(CATALOGUE_ASSET, ALL, {"videos": len(records)}) as out:
-        write_json(out, "catalogue.json", records)
+        write_json(out, CATALOGUE_FILE, records)
     table = "\n".join(f"| {r['kind']} | {r['disaster_type']} | {r['alert_id'] or ''} | {r['camera']} | "
                       f"{r['seed']} | {Path(r['video']).name} | {r['sha1'][:10]} |" for r in records[:50])
     return dg.MaterializeResult(metadata={
@@ -72,5 +70,5 @@ def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> 
         "code_version": version,
         "catalogue": dg.MetadataValue.md("| kind | type | alert | camera | seed | video | sha1 |\n"
                                          "|---|---|---|---|---|---|---|\n" + table),
-        "path": dg.MetadataValue.path(store.uri(CATALOGUE_ASSET, ALL, "catalogue.json")),
+        "path": dg.MetadataValue.path(store.uri(CATALOGUE_ASSET, ALL, CATALOGUE_FILE)),
     })

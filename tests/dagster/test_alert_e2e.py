@@ -13,6 +13,7 @@ import pytest
 from cinema_dag.alerts import parse_cap
 from cinema_dag.alerts.capout import validate_cap
 from cinema_dag.alerts.tts import probe_audio
+from cinema_dag.artefacts import CAP_OUT_FILE, CATALOGUE_FILE, VIDEO_FILE
 from cinema_dag.assets.alerts import alert_cinemagraphs
 from cinema_dag.assets.catalogue import video_catalogue
 from cinema_dag.automation.sensors import alert_folder_sensor
@@ -36,7 +37,7 @@ def test_dropped_cap_file_becomes_accessible_video_and_cap_out(tmp_path, resourc
                             resources=resources, instance=instance, tags=request.tags)
     assert result.success
     folder = tmp_path / "artefacts" / "alert_cinemagraphs" / "KR-TEST-20250717-0001"  # stored under the alert id
-    video = folder / "video.mp4"
+    video = folder / VIDEO_FILE
     frames = read_mp4(video)
     assert frames.shape[2] == 480 and len(frames) % 48 == 0  # whole loops of the 48-frame cinemagraph
     text = ocr(frames[len(frames) // 2, 480:])  # the band below the 480x480 picture
@@ -45,7 +46,7 @@ def test_dropped_cap_file_becomes_accessible_video_and_cap_out(tmp_path, resourc
     assert audio is not None and audio.rms > 100
     assert abs(audio.duration_s - len(frames) / 24.0) < 0.15  # audio as long as the video
 
-    cap = (folder / "alert.cap.xml").read_bytes()
+    cap = (folder / CAP_OUT_FILE).read_bytes()
     assert validate_cap(cap) == []
     out = parse_cap(cap)
     assert out.references[0].identifier == "KR-TEST-20250717-0001"
@@ -59,7 +60,7 @@ def test_dropped_cap_file_becomes_accessible_video_and_cap_out(tmp_path, resourc
 
     catalogue = dg.materialize([video_catalogue], resources=resources, instance=instance)
     assert catalogue.success
-    [row] = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / "catalogue.json").read_text())
+    [row] = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / CATALOGUE_FILE).read_text())
     assert row["alert_id"] == "KR-TEST-20250717-0001" and row["kind"] == "alert"
     assert row["sha1"] == resource.digest and row["prompt"].startswith("a photo of a flood in Korea")
     assert row["model_ids"]["llm"] == "cinema-dag/tiny-llm" and row["code_version"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from cinema_dag.artefacts import CATALOGUE_FILE
 from cinema_dag.assets.catalogue import video_catalogue
 from cinema_dag.automation.jobs import LIBRARY_CAMERAS, LIBRARY_SEEDS
 from cinema_dag.disasters import DISASTER_KEYS
@@ -76,7 +77,7 @@ def test_catalogue_rows_for_library_videos(resources, instance, tmp_path):
         "motion_masks", partition="flood", metadata={"model_ids": "gd-tiny + sam-tiny"}))
     result = dg.materialize([video_catalogue], resources=resources, instance=instance)
     assert result.success
-    rows = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / "catalogue.json").read_text())
+    rows = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / CATALOGUE_FILE).read_text())
     assert len(rows) == 4 and {(r["camera"], r["render_seed"]) for r in rows} == {
         ("circle", 0), ("circle", 1), ("none", 0), ("none", 1)}
     row = rows[0]
