@@ -2,7 +2,15 @@
 
 import dagster as dg
 
-from cinema_dag.assets._common import ALERT_ASSET, ALL, CATALOGUE_ASSET, GROUP_ALERTS, OWNERS
+from cinema_dag.assets._common import (
+    ALERT_ASSET,
+    ALL,
+    CANCEL_ID_KEY,
+    CANCELLED_ALERT_KEY,
+    CATALOGUE_ASSET,
+    GROUP_ALERTS,
+    OWNERS,
+)
 from cinema_dag.resources import ArtefactStore
 
 #: The assets whose latest materialization (per partition) names the models of a library video.
@@ -24,12 +32,28 @@ def _model_ids(context: dg.AssetExecutionContext, partition: str) -> dict[str, s
     return ids
 
 
+def _cancelled(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """Alert id → the Cancel that withdrew it, from the alert sensors' observations on the alert asset."""
+    cancelled: dict[str, str] = {}
+    cursor = None
+    while True:
+        page = context.instance.fetch_observations(dg.AssetKey(ALERT_ASSET), limit=1000, cursor=cursor)
+        for record in page.records:
+            metadata = record.asset_observation.metadata if record.asset_observation else {}
+            if CANCELLED_ALERT_KEY in metadata:
+                cancel = metadata.get(CANCEL_ID_KEY)
+                cancelled[str(metadata[CANCELLED_ALERT_KEY].value)] = str(cancel.value) if cancel else ""
+        if not page.has_more:
+            return cancelled
+        cursor = page.cursor
+
+
 @dg.asset(deps=["cinemagraphs", ALERT_ASSET], group_name=GROUP_ALERTS, owners=OWNERS[GROUP_ALERTS], code_version="1",
           kinds={"json"})
 def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> dg.MaterializeResult:
     """``catalogue.json``: for every library video (each type's ``cinemagraphs``) and every alert
     video, its alert id, prompt, negative prompt, seeds, camera path, model ids, adapter version,
-    code version, creation time and SHA-1."""
+    code version, creation time and SHA-1, and for an alert video the Cancel that withdrew it (if any)."""
     from pathlib import Path
 
     from cinema_dag.alerts.catalogue import (
@@ -53,9 +77,11 @@ def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> 
                              model_ids=_model_ids(context, partition), adapter_version=adapter,
                              created_at=manifest["written_at"],
                              uri_of=lambda name, p=partition: store.uri("cinemagraphs", p, name))
+    cancelled = _cancelled(context)
     for key in store.partitions(ALERT_ASSET):
         lineage = read_json(store.require(ALERT_ASSET, key), LINEAGE_FILE)
-        rows.append(CatalogueRow(**{f: lineage[f] for f in CATALOGUE_FIELDS if f in lineage}))
+        fields = {f: lineage[f] for f in CATALOGUE_FIELDS if f in lineage}
+        rows.append(CatalogueRow(**{**fields, "cancelled_by": cancelled.get(lineage["alert_id"])}))
     records = [r.to_dict() for r in rows]
     for record in records:
         record["code_version"] = record["code_version"] or version
@@ -67,6 +93,7 @@ def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> 
         "videos": len(records),
         "library_videos": sum(r["kind"] == "library" for r in records),
         "alert_videos": sum(r["kind"] == "alert" for r in records),
+        "cancelled_alert_videos": sum(r["cancelled_by"] is not None for r in records),
         "code_version": version,
         "catalogue": dg.MetadataValue.md("| kind | type | alert | camera | seed | video | sha1 |\n"
                                          "|---|---|---|---|---|---|---|\n" + table),

@@ -23,7 +23,7 @@ import os
 import dagster as dg
 
 from cinema_dag.alerts.watch import AlertEvent, RenderRequest, WatchState, watch
-from cinema_dag.assets._common import ALERT_ASSET
+from cinema_dag.assets._common import ALERT_ASSET, CANCEL_ID_KEY, CANCELLED_ALERT_KEY
 from cinema_dag.automation.jobs import alert_job
 from cinema_dag.resources.alerts import AlertSources
 
@@ -125,8 +125,8 @@ def cancel_observations(instance: dg.DagsterInstance, event: AlertEvent) -> list
         if partition is None:
             continue
         observations.append(dg.AssetObservation(asset_key=ALERT_ASSET, partition=partition, metadata={
-            "cancelled_alert_id": reference.identifier,
-            "cancel_id": event.identifier or "",
+            CANCELLED_ALERT_KEY: reference.identifier,
+            CANCEL_ID_KEY: event.identifier or "",
             "reference": reference.to_cap(),
             "source": event.source,
             "note": "Cancel recorded: the video stays, a distributor should stop sending it",
