@@ -119,7 +119,7 @@ def stages(instance, record, dropped: float, video: Path, appeared: float) -> di
         "step start (RUN_START → STEP_START)": first[t.STEP_START] - first[t.RUN_START],
         "step: load models": metadata.get("seconds_load_models", float("nan")),
     }
-    for name in ("prompt", "image", "mask", "depth", "cinemagraph", "card", "speech", "encode"):
+    for name in ("prompt", "image", "mask", "depth", "cinemagraph", "measure", "card", "speech", "encode"):
         out[f"step: {name}"] = metadata.get(f"seconds_{name}", float("nan"))
     out["step: cap out"] = metadata.get("seconds_cap_out", float("nan"))
     out["step total (STEP_START → STEP_SUCCESS)"] = first[t.STEP_SUCCESS] - first[t.STEP_START]

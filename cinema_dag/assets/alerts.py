@@ -8,6 +8,8 @@ backfill. The Dagster partition is the disaster type; the video is stored under 
 (``alert_cinemagraphs/<alert key>/``), so alerts of one type never overwrite each other.
 """
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -101,7 +103,7 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
     from cinema_dag.alerts.capout import cap_datetime, cap_out, sha1_file, write_cap_out
     from cinema_dag.alerts.catalogue import video_row
     from cinema_dag.alerts.keys import alert_store_key
-    from cinema_dag.alerts.render import AlertModels, render_alert_video
+    from cinema_dag.alerts.render import AlertModels, LoopQualityError, render_alert_video
     from cinema_dag.artefacts import CAP_OUT_FILE, LINEAGE_FILE, SPEECH_FILE, VIDEO_FILE, write_json
     from cinema_dag.previews import gif_markdown, png_markdown
 
@@ -121,9 +123,14 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
     video_uri = _uri(store, key, VIDEO_FILE)
     with store.stage(ALERT_ASSET, key, {"alert_id": config.alert_id, "disaster_type": disaster_type}) as out:
         with timed(context, "render", timings, f"{config.alert_id} as {disaster_type}"):
-            result = render_alert_video(loaded, disaster_type, out, keywords=config.keywords, severity=config.severity,
-                                        headline=config.headline, instruction=config.instruction,
-                                        settings=settings, device=torch_device, adapter_path=adapter_path)
+            try:
+                result = render_alert_video(loaded, disaster_type, out, keywords=config.keywords,
+                                            severity=config.severity, headline=config.headline,
+                                            instruction=config.instruction, settings=settings, device=torch_device,
+                                            adapter_path=adapter_path)
+            except LoopQualityError as err:  # nothing is published: the staging folder is dropped
+                raise dg.Failure(description=f"{config.alert_id}: {err}",
+                                 metadata=_loop_metadata(err.quality, err.checks)) from None
         (out / SPEECH_FILE).unlink(missing_ok=True)  # in the MP4 now
         if config.cap_out:
             with timed(context, "cap out", timings):
@@ -135,8 +142,11 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
                         model_ids={c: models.model_id(c) for c in MODEL_COMPONENTS}, adapter_version=adapter_version,
                         created_at=cap_datetime())
         write_json(out, LINEAGE_FILE, {**row.to_dict(), "keywords": config.keywords, "severity": config.severity,
+                                         "prompt_keywords": result.prompt_keywords,
                                          "headline": config.headline, "area": config.area,
-                                         "instruction": config.instruction, "timings": result.timings})
+                                         "instruction": config.instruction, "timings": result.timings,
+                                         "quality": result.quality.to_dict(),
+                                         "checks": {c: v.passed for c, v in result.checks.items()}})
         digest = sha1_file(result.video)
     device.free_memory()
     context.log.info(f"{config.alert_id}: {disaster_type} video {row.size_bytes} bytes, sha1 {digest}")
@@ -154,6 +164,7 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
         "caption": config.caption,
         "speech_seconds": result.speech_seconds or 0.0,
         "loops": result.loops,
+        **_loop_metadata(result.quality, result.checks),
         "sha1": digest,
         "size_bytes": row.size_bytes,
         # Small on purpose: GIF-encoding 48 full frames costs seconds on the alert's critical path.
@@ -165,3 +176,21 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
         **timing_metadata(timings),
     })
 
+
+def _loop_metadata(quality, checks) -> dict[str, Any]:
+    """``loop_<measure>`` per measure of the loop (``n/a`` where not measured, ``inf`` as text) and
+    ``loop_checks``: each check's verdict (``None``: not measured, e.g. flicker with a moving camera)."""
+    import math
+
+    values: dict[str, Any] = {}
+    for name, value in quality.to_dict().items():
+        if name == "notes":
+            continue
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            values[f"loop_{name}"] = dg.MetadataValue.float(float(value))
+        else:
+            values[f"loop_{name}"] = "n/a" if value is None else str(value)
+    values["loop_checks"] = dg.MetadataValue.json({c: v.passed for c, v in checks.items()})
+    if quality.notes:
+        values["loop_notes"] = dg.MetadataValue.json(quality.notes)
+    return values
