@@ -173,3 +173,17 @@ def test_cancel_of_an_alert_another_sensor_rendered(instance, inbox):
     result, _ = tick(instance, inbox)
     [observation] = result.asset_events
     assert observation.partition == "typhoon"
+
+
+def test_oversized_file_refused_unread_with_a_reason(instance, inbox, capfd):
+    drop(inbox, "cap", "heavy_rain_bilingual.xml")  # 1833 bytes
+    drop(inbox, "cap", "wildfire_geocode.xml")  # 992 bytes
+    context = dg.build_sensor_context(instance=instance, resources={
+        "alert_sources": AlertSources(inbox=str(inbox), settle_seconds=0, max_bytes=1000)})
+    result = alert_folder_sensor(context)
+    assert [r.run_key for r in result.run_requests] == ["KR-TEST-20250324-0042"]  # only the small one
+    logged = capfd.readouterr().err
+    assert "heavy_rain_bilingual.xml is 1833 bytes, over the 1000-byte cap: refused unread" in logged
+    again = alert_folder_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={
+        "alert_sources": AlertSources(inbox=str(inbox), settle_seconds=0, max_bytes=1000)}))
+    assert again.run_requests == []  # refused once, not again at every tick
