@@ -80,6 +80,8 @@ def wait_for_run(instance, identifier: str, video: Path, timeout: float):
     inside the temporary folder, is earlier)."""
     import dagster as dg
 
+    from cinema_dag.automation.sensors import ALERT_ID_TAG, alert_id_tag
+
     deadline = time.time() + timeout
     appeared = None
     next_query = 0.0
@@ -87,7 +89,7 @@ def wait_for_run(instance, identifier: str, video: Path, timeout: float):
         if appeared is None and video.exists():
             appeared = time.time()
         if time.time() >= next_query:
-            records = instance.get_run_records(dg.RunsFilter(tags={"cinema_dag/alert_id": identifier}))
+            records = instance.get_run_records(dg.RunsFilter(tags={ALERT_ID_TAG: alert_id_tag(identifier)}))
             if records and records[0].dagster_run.is_finished:
                 return records[0], appeared if appeared is not None else time.time()
             next_query = time.time() + 0.2
@@ -117,7 +119,7 @@ def stages(instance, record, dropped: float, video: Path, appeared: float) -> di
         "step start (RUN_START → STEP_START)": first[t.STEP_START] - first[t.RUN_START],
         "step: load models": metadata.get("seconds_load_models", float("nan")),
     }
-    for name in ("prompt", "image", "mask", "depth", "cinemagraph", "card", "speech", "encode"):
+    for name in ("prompt", "image", "mask", "depth", "cinemagraph", "measure", "card", "speech", "encode"):
         out[f"step: {name}"] = metadata.get(f"seconds_{name}", float("nan"))
     out["step: cap out"] = metadata.get("seconds_cap_out", float("nan"))
     out["step total (STEP_START → STEP_SUCCESS)"] = first[t.STEP_SUCCESS] - first[t.STEP_START]
@@ -227,6 +229,10 @@ def main(argv: list[str] | None = None) -> None:
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
+    from cinema_dag.alerts.keys import alert_store_key
+    from cinema_dag.artefacts import VIDEO_FILE
+    from cinema_dag.assets._common import ALERT_ASSET
+
     os.environ["DAGSTER_HOME"] = str(home)
     instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     instance.get_runs(limit=1)
@@ -243,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
             for i in range(args.repeats + 1):
                 identifier = f"{ALERT_ID}-bench{i}"
                 dropped = drop_alert(inbox, identifier)
-                video = data / "artefacts" / "alert_cinemagraphs" / identifier / "video.mp4"
+                video = data / "artefacts" / ALERT_ASSET / alert_store_key(identifier) / VIDEO_FILE
                 record, appeared = wait_for_run(instance, identifier, video, args.timeout)
                 if not record.dagster_run.is_success:
                     raise RuntimeError(f"run {record.dagster_run.run_id} for {identifier} failed; see {work}")

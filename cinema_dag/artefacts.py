@@ -222,3 +222,14 @@ def read_images_from_paths(paths: list[Path]) -> list[Image.Image]:
         except (OSError, Image.DecompressionBombError) as err:
             raise ValueError(f"cannot decode {path}: {err}") from None
     return images
+
+
+# alert_cinemagraphs/<alert key>/ (cinema_dag.alerts.render, assets/alerts.py) and video_catalogue/all/
+VIDEO_FILE = "video.mp4"          # alert_cinemagraphs: the accessible card, with the spoken headline
+POSTER_FILE = "poster.png"        # alert_cinemagraphs: its first frame
+SPEECH_FILE = "speech.wav"        # alert_cinemagraphs: the spoken headline while rendering (muxed, then removed)
+CAP_OUT_FILE = "alert.cap.xml"    # alert_cinemagraphs: the CAP 1.2 document carrying the video
+LINEAGE_FILE = "lineage.json"     # alert_cinemagraphs: the video's catalogue row and the alert's fields
+CATALOGUE_FILE = "catalogue.json"  # video_catalogue: one lineage row per video
+
+__all__ += ["VIDEO_FILE", "POSTER_FILE", "SPEECH_FILE", "CAP_OUT_FILE", "LINEAGE_FILE", "CATALOGUE_FILE"]

@@ -103,7 +103,9 @@ DISASTER_TYPES: dict[str, DisasterType] = {
             key="typhoon",
             english="typhoon",
             korean="태풍",
-            synonyms=("태풍경보", "태풍주의보", "강풍", "풍랑", "hurricane", "tropical storm", "tropical cyclone"),
+            # Not "강풍" (strong wind) or "풍랑" (high seas): their own KMA advisories, classed as
+            # other hazards (research notes §1.4); a typhoon message says "태풍" anyway.
+            synonyms=("태풍경보", "태풍주의보", "hurricane", "tropical storm", "tropical cyclone"),
             motion_prompts=("waves", "sea", "rain", "clouds"),
             motion="storm",
             scene_keywords=("huge waves", "bent trees", "storm clouds", "flooded harbour"),

@@ -38,3 +38,11 @@ def test_every_type_has_motion_prompts():
     for key in DISASTER_KEYS:
         d = get_disaster(key)
         assert d.motion_prompts and all(p == p.lower() for p in d.motion_prompts)
+
+
+def test_wind_and_sea_advisories_are_not_typhoons():
+    # 강풍 (strong wind) and 풍랑 (high seas) have their own advisories: "other" in the research notes.
+    assert classify_text("강풍주의보 발효 중, 시설물 관리에 유의하세요") is None
+    assert classify_text("동해중부 앞바다 풍랑경보, 선박은 입항 바랍니다") is None
+    assert classify_text("High Wind Warning until 6 PM") is None
+    assert classify_text("제6호 태풍 북상으로 강풍과 풍랑이 예상됩니다").key == "typhoon"

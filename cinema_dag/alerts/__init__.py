@@ -5,7 +5,7 @@
 * :mod:`.classify` — the disaster type and prompt keywords of an alert.
 * :mod:`.sources`, :mod:`.watch` — bounded fetching, and what is new (the sensor's logic and cursor).
 * :mod:`.card`, :mod:`.tts`, :mod:`.render` — the accessible alert cinemagraph (caption, speech).
-* :mod:`.capout` — the CAP 1.2 document that carries the video; the vendored schema.
+* :mod:`.capout` — the CAP 1.2 document that carries the video, validated against the OASIS schema.
 * :mod:`.catalogue` — one lineage row per video.
 
 ``python -m cinema_dag.alerts FILE_OR_URL...`` checks alert files and feeds (see :mod:`.__main__`).

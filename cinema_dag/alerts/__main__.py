@@ -7,7 +7,8 @@ type), ``keywords``, ``severity``, ``area``, ``headline``. A feed URL is followe
 
 Exit status: 0 when every input was read and parsed (even if some alerts are refused or match no
 type — that is what this command is for), 2 when an input could not be read or parsed (missing
-file, network error, over the size cap, refused XML, not an alert document, an API error page).
+file, network error, over the size cap, refused XML, not an alert document, an API error page, a
+feed listed where an alert was expected: feeds are followed one level deep, never into a feed).
 """
 
 from __future__ import annotations
@@ -54,10 +55,9 @@ def refusal_summary(refusal: Refusal) -> dict[str, Any]:
             "refused": True, "keywords": [], "severity": None, "area": "", "headline": None}
 
 
-def _read(target: str, args: argparse.Namespace) -> tuple[bytes | None, str | None]:
+def _read(target: str, args: argparse.Namespace, hosts: list[str]) -> tuple[bytes | None, str | None]:
     try:
         if target.startswith(("http://", "https://")):
-            hosts = args.allow_host or [urlsplit(target).hostname or ""]
             return fetch(target, allowed_hosts=hosts, max_bytes=args.max_bytes, timeout=args.timeout).data, None
         path = Path(target)
         size = path.stat().st_size
@@ -70,19 +70,27 @@ def _read(target: str, args: argparse.Namespace) -> tuple[bytes | None, str | No
         return None, f"cannot read {target}: {err.strerror or err}"
 
 
-def summaries(target: str, args: argparse.Namespace, depth: int = 0) -> Iterator[tuple[dict[str, Any], bool]]:
-    """``(summary, fatal)`` for every alert in ``target`` (a feed's entries followed once)."""
-    data, error = _read(target, args)
+def summaries(target: str, args: argparse.Namespace, depth: int = 0,
+              hosts: list[str] | None = None) -> Iterator[tuple[dict[str, Any], bool]]:
+    """``(summary, fatal)`` for every alert in ``target`` (a feed's entries followed once).
+
+    ``hosts``: where ``target`` may be; default ``--allow-host``, else the target's own host — and
+    a feed's entries inherit the feed's hosts (as the feed sensor does), so a feed cannot send the
+    command to any host it names.
+    """
+    hosts = hosts or args.allow_host or [urlsplit(target).hostname or ""]
+    data, error = _read(target, args, hosts)
     source = redact(target)
     if data is None:
         yield refusal_summary(Refusal(source, error or "unreadable", fatal=True)), True
         return
     document = read_document(data, source=source, max_bytes=args.max_bytes)
     if document.kind == "feed":
-        if depth > 0:
+        if depth > 0:  # a feed listing a feed (itself, even) would be followed without end
             yield refusal_summary(Refusal(source, "a feed inside a feed is not followed", fatal=True)), True
+            return
         for entry in document.entries:
-            yield from summaries(entry.url, args, depth + 1)
+            yield from summaries(entry.url, args, depth + 1, hosts)
         return
     for item in document.alerts:
         if isinstance(item, Refusal):

@@ -339,8 +339,13 @@ def parse_cap(data: bytes, *, source: str = "", max_bytes: int = DEFAULT_MAX_BYT
         AlertValidationError: naming every missing required element and invalid value.
 
     Example:
-        >>> alert = parse_cap(open("heavy_rain.xml", "rb").read())  # doctest: +SKIP
-        >>> alert.text_info.event  # doctest: +SKIP
-        '호우'
+        >>> alert = parse_cap('''<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+        ...   <identifier>KR-1</identifier><sender>kma</sender><sent>2025-07-17T09:33:00+09:00</sent>
+        ...   <status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+        ...   <info><language>ko-KR</language><category>Met</category><event>호우</event>
+        ...   <urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty>
+        ...   <area><areaDesc>서울</areaDesc></area></info></alert>'''.encode())
+        >>> alert.identifier, alert.text_info.event, alert.area_description
+        ('KR-1', '호우', '서울')
     """
     return alert_from_element(parse_xml(data, max_bytes=max_bytes, what=source or "alert document"), source=source)

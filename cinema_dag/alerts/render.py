@@ -8,12 +8,15 @@ each loading its models again. An alert must become a video in seconds, so
 1. prompt (the metadata LLM, with the alert's keywords and severity),
 2. image (Stable Diffusion), 3. motion mask (GroundingDINO → SAM), 4. depth (DPT),
 5. cinemagraph (LDI, motion field, 3D symmetric animation along the type's camera path),
+   then its loop measured (:func:`cinema_dag.cinemagraph.quality.measure_loop`: seam, unfilled
+   pixels, flicker where the camera is still, sharpness): a visible seam or unfilled pixels refuse
+   the video (:class:`LoopQualityError`) — the thresholds of the ``cinemagraphs`` checks,
 6. alert card (headline and instruction burned in, :mod:`.card`),
 7. speech (espeak-ng, :mod:`.tts`): the loop is repeated to cover the spoken headline, the audio
    muxed into the MP4.
 
-Only the outputs are written (``video.mp4``, ``poster.png``, optional ``speech.wav``), into
-``out_dir`` — a staging folder the caller commits atomically.
+Only the outputs are written (:data:`~cinema_dag.artefacts.VIDEO_FILE`, ``POSTER_FILE``, optional
+``SPEECH_FILE``), into ``out_dir`` — a staging folder the caller commits atomically.
 """
 
 from __future__ import annotations
@@ -24,18 +27,37 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cinema_dag.alerts.card import DEFAULT_CARD_WIDTH, add_caption, resize_frames
 from cinema_dag.alerts.classify import severity_keyword
 from cinema_dag.alerts.tts import DEFAULT_VOICE, mux_audio, synthesize_speech
+from cinema_dag.artefacts import POSTER_FILE, SPEECH_FILE, VIDEO_FILE
+from cinema_dag.defaults import DEFAULT_BOX_THRESHOLD, DEFAULT_TEXT_THRESHOLD
 from cinema_dag.disasters import get_disaster
 
-__all__ = ["AlertModels", "AlertRenderResult", "AlertRenderSettings", "prompt_keywords", "render_alert_video"]
+if TYPE_CHECKING:  # the engine imports torch and OpenCV: only inside the render
+    from cinema_dag.cinemagraph.quality import LoopCheck, LoopQuality, LoopThresholds
 
-VIDEO_NAME, POSTER_NAME, SPEECH_NAME = "video.mp4", "poster.png", "speech.wav"
+__all__ = [
+    "BLOCKING_LOOP_CHECKS",
+    "AlertModels",
+    "AlertRenderResult",
+    "AlertRenderSettings",
+    "LoopQualityError",
+    "prompt_keywords",
+    "render_alert_video",
+]
+
+#: The loop checks (:data:`cinema_dag.cinemagraph.quality.LOOP_CHECKS`) that refuse an alert video: a
+#: seam or unfilled (black) pixels are defects anyone sees at once; flicker and sharpness are measured
+#: and reported (the caption band is added after the measure, so it is not part of it).
+BLOCKING_LOOP_CHECKS = ("seam", "holes")
+
+#: The silent loop while the speech is added (removed once the MP4 with audio is written).
+_SILENT_VIDEO = "video_silent.mp4"
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,8 @@ class AlertRenderSettings:
         voice: espeak-ng voice for the speech.
         max_new_tokens: LLM tokens (``None`` = the profile's default).
         box_threshold / text_threshold: GroundingDINO thresholds.
+        loop_thresholds: limits of the loop checks; ``None``: the defaults the ``cinemagraphs`` checks
+            use (:class:`~cinema_dag.cinemagraph.quality.LoopThresholds`, from :mod:`cinema_dag.defaults`).
     """
 
     num_frames: int = 48
@@ -77,13 +101,31 @@ class AlertRenderSettings:
     speech: bool = True
     voice: str = DEFAULT_VOICE
     max_new_tokens: int | None = None
-    box_threshold: float = 0.3
-    text_threshold: float = 0.25
+    box_threshold: float = DEFAULT_BOX_THRESHOLD
+    text_threshold: float = DEFAULT_TEXT_THRESHOLD
+    loop_thresholds: LoopThresholds | None = None
+
+
+class LoopQualityError(ValueError):
+    """The rendered loop failed a blocking check (:data:`BLOCKING_LOOP_CHECKS`): no video is written.
+
+    Attributes:
+        quality: every measure of the loop.
+        checks: every check's verdict.
+    """
+
+    def __init__(self, quality: LoopQuality, checks: dict[str, LoopCheck]):
+        failed = [c for c in BLOCKING_LOOP_CHECKS if checks[c].passed is False]
+        details = "; ".join(f"{c}: observed {checks[c].observed}, expected {checks[c].expected}" for c in failed)
+        super().__init__(f"the alert loop failed the {', '.join(failed)} check(s): {details}")
+        self.quality, self.checks, self.failed = quality, checks, tuple(failed)
 
 
 @dataclass
 class AlertRenderResult:
-    """What :func:`render_alert_video` made. ``frames`` is one loop of the card (for previews)."""
+    """What :func:`render_alert_video` made. ``frames`` is one loop of the card (for previews);
+    ``prompt_keywords`` what the prompt generator was given (the alert's keywords and severity
+    phrase); ``quality`` / ``checks`` the loop's measures and verdicts (before the card)."""
 
     video: Path
     poster: Path
@@ -93,6 +135,9 @@ class AlertRenderResult:
     loops: int
     speech_seconds: float | None
     mask_coverage: float
+    quality: LoopQuality
+    checks: dict[str, LoopCheck]
+    prompt_keywords: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -141,14 +186,20 @@ def render_alert_video(
 
     Raises:
         ValueError: caption or speech asked for without a headline.
+        LoopQualityError: the loop has a seam or unfilled pixels (nothing is encoded).
     """
     # 1. Check inputs
     from cinema_dag.cinemagraph import (
+        CinemagraphRenderer,
+        build_ldi,
+        camera_path,
         default_camera_kind,
-        make_cinemagraph,
+        disparity_to_depth,
+        motion_field,
         write_mp4,
         write_poster,
     )
+    from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_loop
     from cinema_dag.text.prompts import generate_prompts
     from cinema_dag.vision.depth import estimate_depth
     from cinema_dag.vision.generate import generate_images
@@ -176,34 +227,49 @@ def render_alert_video(
     with _timed(timings, "depth"):
         disparity = estimate_depth(models.depth, [image])[0]
 
-    # 3. Cinemagraph, then the card
+    # 3. Cinemagraph (make_cinemagraph's stages, keeping the renderer for frame N), measured
     camera = settings.camera or default_camera_kind(disaster.key)
+    path = camera_path(camera, settings.num_frames, seed=settings.seed)
     with _timed(timings, "cinemagraph"):
-        result = make_cinemagraph(np.asarray(image), disparity, mask.mask, disaster.key, seed=settings.seed,
-                                  num_frames=settings.num_frames, camera=camera, device=device)
-    with _timed(timings, "card"):
-        frames = (add_caption(result.frames, headline, instruction, width=settings.width) if settings.caption
-                  else resize_frames(result.frames, settings.width))
+        depth = disparity_to_depth(disparity)
+        ldi = build_ldi(np.asarray(image), depth)
+        flow = motion_field(disaster.key, mask.mask, depth, seed=settings.seed)
+        renderer = CinemagraphRenderer(ldi, flow, num_frames=settings.num_frames, camera=path, device=device,
+                                       seed=settings.seed)
+        rendered = renderer.render()
+    with _timed(timings, "measure"):
+        # Frame N is rendered only to prove that it reproduces frame 0 (the seam).
+        frame_n = renderer.render_frame(settings.num_frames)[0].cpu().numpy()
+        quality = measure_loop(rendered.frames, frame_n, ldi.colors[0], flow, rendered.stats,
+                               still_camera=path.is_still)
+        checks = check_loop(quality, settings.loop_thresholds or LoopThresholds())
+    if any(checks[c].passed is False for c in BLOCKING_LOOP_CHECKS):
+        raise LoopQualityError(quality, checks)
 
-    # 4. Speech decides how many loops the video holds; encode, mux, poster
+    # 4. The card
+    with _timed(timings, "card"):
+        frames = (add_caption(rendered.frames, headline, instruction, width=settings.width) if settings.caption
+                  else resize_frames(rendered.frames, settings.width))
+
+    # 5. Speech decides how many loops the video holds; encode, mux, poster
     speech_seconds, loops = None, 1
-    video = out_dir / VIDEO_NAME
+    video = out_dir / VIDEO_FILE
     if settings.speech:
         with _timed(timings, "speech"):
-            speech_seconds = synthesize_speech(headline, out_dir / SPEECH_NAME, voice=settings.voice)
+            speech_seconds = synthesize_speech(headline, out_dir / SPEECH_FILE, voice=settings.voice)
         loop_seconds = settings.num_frames / settings.fps
         loops = max(1, math.ceil((speech_seconds + 0.25) / loop_seconds))
     with _timed(timings, "encode"):
         encode: dict[str, Any] = {"fps": settings.fps, "crf": settings.crf, "preset": settings.preset}
         if settings.speech:  # one loop encoded, repeated by stream copy while the speech is added
-            silent = write_mp4(frames, out_dir / "video_silent.mp4", **encode)
-            mux_audio(silent, out_dir / SPEECH_NAME, video, loops=loops)
+            silent = write_mp4(frames, out_dir / _SILENT_VIDEO, **encode)
+            mux_audio(silent, out_dir / SPEECH_FILE, video, loops=loops)
             silent.unlink()
         else:
             write_mp4(frames, video, **encode)
-        poster = write_poster(frames[0], out_dir / POSTER_NAME)
+        poster = write_poster(frames[0], out_dir / POSTER_FILE)
     return AlertRenderResult(
-        video=video, poster=poster, frames=frames, prompt=prompt.to_dict(), camera=camera if isinstance(camera, str)
-        else str(camera), loops=loops, speech_seconds=speech_seconds, mask_coverage=float(mask.coverage),
-        timings=timings,
+        video=video, poster=poster, frames=frames, prompt=prompt.to_dict(), camera=camera, loops=loops,
+        speech_seconds=speech_seconds, mask_coverage=float(mask.coverage), quality=quality, checks=checks,
+        prompt_keywords=words, timings=timings,
     )

@@ -11,6 +11,7 @@ content type. The API key comes from an environment variable at poll time and is
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import math
 import os
@@ -32,6 +33,7 @@ __all__ = [
     "ALERT_SUFFIXES",
     "DEFAULT_MOIS_KEY_ENV",
     "DEFAULT_MOIS_URL",
+    "DEFAULT_SETTLE_SECONDS",
     "DEFAULT_TIMEOUT",
     "AlertSource",
     "Delivery",
@@ -54,6 +56,8 @@ DEFAULT_MOIS_URL = "https://www.safetydata.go.kr/V2/api/DSSP-IF-00247"
 DEFAULT_MOIS_KEY_ENV = "CINEMA_DAG_MOIS_API_KEY"
 _SECRET_PARAMS = {"servicekey", "apikey", "api_key", "key", "token"}
 KST = timezone(timedelta(hours=9))
+#: Inbox files modified this recently (seconds) wait for the next poll: a copy may be in progress.
+DEFAULT_SETTLE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,14 @@ def fetch(
 ) -> FetchResult:
     """GET ``url`` within bounds; a 304 (``If-None-Match``/``If-Modified-Since``) gives empty data.
 
+    ``timeout`` bounds each socket operation (connect, each read) and the body as a whole: the body
+    is read in chunks against a total deadline, so a server that drips a byte now and then cannot
+    hold a poll for longer than about ``timeout`` plus one read.
+
     Raises:
         SourceError: host or scheme not allowed, HTTP error, timeout, too large, wrong content
-            type — with the URL redacted.
+            type, connection reset or closed early, a body shorter than its ``Content-Length`` —
+            with the URL redacted.
     """
     shown = redact(url)
     if not host_allowed(url, allowed_hosts):
@@ -138,17 +147,20 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     opener = urllib.request.build_opener(_CheckedRedirects(tuple(allowed_hosts)))
+    deadline = time.monotonic() + timeout
     try:
         with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
             content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if content_type and content_type not in content_types:
                 raise SourceError(f"{shown}: content type {content_type!r} is not one of {', '.join(content_types)}")
             length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
+            expected = int(length) if length and length.strip().isdigit() else None
+            if expected is not None and expected > max_bytes:
                 raise SourceError(f"{shown}: Content-Length {length} is over the {max_bytes}-byte cap")
-            data = response.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                raise SourceError(f"{shown}: body is over the {max_bytes}-byte cap")
+            data = _read_body(response, shown, max_bytes, deadline, timeout)
+            if expected is not None and len(data) != expected:
+                raise SourceError(f"{shown}: body is {len(data)} bytes but Content-Length said {expected}: "
+                                  "the connection closed early")
             return FetchResult(url, response.status, data, content_type, response.headers.get("ETag"),
                                response.headers.get("Last-Modified"))
     except urllib.error.HTTPError as err:
@@ -159,6 +171,29 @@ def fetch(
         raise SourceError(f"{shown}: {redact(str(err.reason))}") from None
     except TimeoutError:
         raise SourceError(f"{shown}: no answer within {timeout:g} s") from None
+    except (OSError, http.client.HTTPException) as err:  # reset, closed mid-body, malformed response
+        raise SourceError(f"{shown}: {type(err).__name__}: {redact(str(err)) or 'connection failed'}") from None
+
+
+#: Bytes asked for per read of a body (a read returns what has arrived, up to this).
+_CHUNK = 64 * 1024
+
+
+def _read_body(response, shown: str, max_bytes: int, deadline: float, timeout: float) -> bytes:
+    """The body, read chunk by chunk (``read1``: one receive each, so the deadline is checked between
+    the arrivals of a slow body) until the end, the size cap or the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise SourceError(f"{shown}: body not complete within {timeout:g} s ({size} bytes so far)")
+        chunk = response.read1(_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise SourceError(f"{shown}: body is over the {max_bytes}-byte cap")
+        chunks.append(chunk)
 
 
 # -- sources --------------------------------------------------------------------------------------
@@ -174,7 +209,7 @@ class FolderSource:
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 max_files: int = 100, settle_seconds: float = 0.2):
+                 max_files: int = 100, settle_seconds: float = DEFAULT_SETTLE_SECONDS):
         self.folder = Path(folder)
         self.name = f"folder:{self.folder}"
         self.max_bytes, self.max_files, self.settle_seconds = max_bytes, max_files, settle_seconds
@@ -268,13 +303,15 @@ class HttpSource:
 
 
 class MoisSource:
-    """The disaster-message API (``DSSP-IF-00247``): today's (KST) records, only the new pages.
+    """The disaster-message API (``DSSP-IF-00247``): each day's (KST) records, only the new pages.
 
     The key is read from the environment variable ``key_env`` at each poll (never stored, never
-    logged). Records come in ascending order, so the state keeps the day and the ``totalCount``
-    already read; a poll fetches the page holding record ``total + 1`` through the last page
-    (at most ``max_pages``). Error pages (bad key …) are delivered as they are, so the reader
-    reports the API's code.
+    logged). Records come in ascending order, so the state keeps the day and the number of its
+    records already read; a poll fetches the page holding record ``total + 1`` through the last page
+    (at most ``max_pages``). When the day has changed since the last poll, the old day is read to its
+    end first — a record created just before midnight may reach the API after it — and only then
+    today's records from the first. Error pages (bad key …) are delivered as they are, so the
+    reader reports the API's code.
     """
 
     def __init__(self, *, url: str = DEFAULT_MOIS_URL, key_env: str = DEFAULT_MOIS_KEY_ENV, region: str | None = None,
@@ -300,24 +337,36 @@ class MoisSource:
         key = os.environ.get(self.key_env, "").strip()
         if not key:
             raise SourceError(f"the disaster-message API key is missing: set the environment variable {self.key_env}")
-        day = self._today()
-        done = int(state.get("total", 0)) if state.get("day") == day else 0
-        page = done // self.rows + 1
+        today = self._today()
+        day, done = (state["day"], int(state.get("total", 0))) if state.get("day") else (today, 0)
         deliveries: list[Delivery] = []
-        total = done
+        while True:
+            done, complete = self._read_day(key, day, done, deliveries)
+            if day == today or not complete:
+                return deliveries, {"day": day, "total": done}
+            day, done = today, 0  # the earlier day is read to its end: on to today
+
+    def _read_day(self, key: str, day: str, done: int, deliveries: list[Delivery]) -> tuple[int, bool]:
+        """Read ``day``'s pages from record ``done + 1`` on into ``deliveries`` (one per request, at
+        most ``max_pages`` in all); returns the records read through and whether the last page was
+        reached. A failed request or an error page stops early (the next poll starts there again)."""
+        page = done // self.rows + 1
         last_page = page
-        while page <= last_page and len(deliveries) < self.max_pages:
+        while page <= last_page:
+            if len(deliveries) >= self.max_pages:
+                return done, False
             url = self._page_url(key, day, page)
             try:
                 data = fetch(url, allowed_hosts=self.allowed_hosts, max_bytes=self.max_bytes, timeout=self.timeout).data
             except SourceError as err:
                 deliveries.append(Delivery(redact(url), None, str(err)))
-                return deliveries, state  # try again from the same place next poll
+                return done, False
             deliveries.append(Delivery(redact(url), data))
             try:
                 total = int(json.loads(data.decode("utf-8")).get("totalCount") or 0)
             except (ValueError, AttributeError, UnicodeDecodeError):
-                return deliveries, state  # an error page or not JSON: the reader reports it
+                return done, False  # an error page or not JSON: the reader reports it
             last_page = max(1, math.ceil(total / self.rows))
+            done = min(total, page * self.rows)
             page += 1
-        return deliveries, {"day": day, "total": min(total, (page - 1) * self.rows)}
+        return done, True

@@ -26,7 +26,7 @@ from typing import Any
 
 from cinema_dag.alerts.classify import Classification, classify_alert
 from cinema_dag.alerts.documents import read_document
-from cinema_dag.alerts.model import Alert, Refusal, SourceError
+from cinema_dag.alerts.model import Alert, Reference, Refusal, SourceError
 from cinema_dag.alerts.sources import AlertSource, Delivery
 
 __all__ = [
@@ -65,13 +65,20 @@ class RenderRequest:
 @dataclass(frozen=True)
 class AlertEvent:
     """A decision about one input. ``action``: render, duplicate, cancel, unchanged_update,
-    unclassified, ignored, refused or error (a source or document that could not be read)."""
+    unclassified, ignored, refused or error (a source or document that could not be read).
+
+    For a ``cancel``, ``references`` are the cancelled messages and ``cancelled_types`` the
+    disaster type each was rendered as (``None`` where this cursor never saw it: the caller may
+    know it from elsewhere, e.g. another sensor's run).
+    """
 
     action: str
     source: str
     reason: str
     identifier: str | None = None
     disaster_type: str | None = None
+    references: tuple[Reference, ...] = ()
+    cancelled_types: tuple[str | None, ...] = ()
 
     @property
     def starts_run(self) -> bool:
@@ -139,11 +146,14 @@ def _decide(alert: Alert, state: WatchState) -> tuple[AlertEvent, RenderRequest 
     classification, refusal = assess(alert)
     kind = classification.disaster_type
     if alert.msg_type == "Cancel":
+        types = []
         for ref in alert.references:
-            if ref.identifier in state.seen:
-                state.seen[ref.identifier]["cancelled"] = True
+            earlier = state.seen.get(ref.identifier)
+            if earlier is not None:
+                earlier["cancelled"] = True
+            types.append(earlier.get("type") if earlier else None)
         state.remember(ident, msg_type="Cancel")
-        return AlertEvent("cancel", src, refusal or "", ident), None
+        return AlertEvent("cancel", src, refusal or "", ident, kind, alert.references, tuple(types)), None
     if refusal is not None:
         state.remember(ident, msg_type=alert.msg_type, type=kind)
         action = "unclassified" if kind is None and alert.msg_type not in ("Ack", "Error") else "ignored"

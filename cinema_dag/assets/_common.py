@@ -95,3 +95,10 @@ def usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore) -> t
         return None, None
     context.log.info(f"Using prompt_lora adapter {version}")
     return folder / ADAPTER_DIR, version
+
+#: Asset keys named by more than one module (the asset, the alert sensors, the catalogue): one spelling.
+ALERT_ASSET = "alert_cinemagraphs"
+CATALOGUE_ASSET = "video_catalogue"
+#: Metadata keys of the alert sensors' Cancel observations on ALERT_ASSET, which the catalogue reads.
+CANCELLED_ALERT_KEY = "cancelled_alert_id"
+CANCEL_ID_KEY = "cancel_id"

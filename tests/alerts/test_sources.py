@@ -3,6 +3,7 @@
 import http.server
 import json
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,6 +18,7 @@ from cinema_dag.alerts.sources import (
     redact,
 )
 from tests.alerts.conftest import HERE, SHARED
+from tests.alerts.loopback import headers, raw_server, reset, serve
 
 FILES = {
     "/cap/index.atom": ((HERE / "fixtures" / "atom_index.xml").read_bytes(), "application/atom+xml"),
@@ -160,3 +162,96 @@ def test_feed_entry_that_fails_is_retried(server):
     assert state["entries"] == [] and state["sha1"] is None
     [again], _ = source.poll({**state, "etag": None})
     assert again.data is None  # tried again, not forgotten
+
+
+# -- misbehaving servers: every failure is a SourceError, within the time bound -------------------
+
+CAP = (SHARED / "cap" / "wildfire_geocode.xml").read_bytes()
+
+
+def test_connection_reset_mid_body_is_a_source_error():
+    def respond(sock):
+        sock.sendall(headers(len(CAP)) + CAP[:100])
+        time.sleep(0.05)
+        reset(sock)
+
+    with raw_server(respond) as server, pytest.raises(SourceError, match=r"/cap\.xml: \w+"):
+        fetch(f"{server.url}/cap.xml", allowed_hosts=HOSTS, timeout=5)
+
+
+def test_body_shorter_than_content_length_is_refused():
+    def respond(sock):
+        sock.sendall(headers(len(CAP)) + CAP[:200])  # then a clean close (FIN)
+
+    with raw_server(respond) as server, pytest.raises(SourceError, match=r"body is 200 bytes but Content-Length"):
+        fetch(f"{server.url}/cap.xml", allowed_hosts=HOSTS, timeout=5)
+
+
+def test_dripping_server_cannot_hold_a_fetch_past_its_timeout():
+    def respond(sock):  # a byte every 0.2 s: each read is well inside the timeout, the whole body is not
+        sock.sendall(headers(len(CAP)))
+        for byte in CAP:
+            sock.sendall(bytes([byte]))
+            time.sleep(0.2)
+
+    timeout = 0.5
+    with raw_server(respond) as server:
+        start = time.monotonic()
+        with pytest.raises(SourceError, match=r"not complete within 0\.5 s"):
+            fetch(f"{server.url}/cap.xml", allowed_hosts=HOSTS, timeout=timeout)
+        assert time.monotonic() - start < 5 * timeout  # the whole body would take minutes
+
+
+def test_a_flaky_feed_entry_does_not_fail_the_poll():
+    feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:reset</id><link href="/reset.xml"/>'
+            b'</entry><entry><id>urn:x:good</id><link href="/good.xml"/></entry></feed>')
+
+    def respond(sock):
+        path = served.requests[-1]
+        body = feed if path == "/index.atom" else CAP
+        if path == "/reset.xml":
+            sock.sendall(headers(len(CAP)) + CAP[:50])
+            time.sleep(0.05)
+            reset(sock)
+            return
+        sock.sendall(headers(len(body)) + body)
+
+    with raw_server(respond) as served:
+        deliveries, state = HttpSource(f"{served.url}/index.atom", timeout=5).poll({})
+    errors = {Path(d.source).name: d.error for d in deliveries}
+    assert errors["good.xml"] is None and "reset.xml" in errors and errors["reset.xml"]
+    assert state["entries"] == ["urn:x:good"]  # the reset entry is tried again at the next poll
+
+
+def test_mois_finishes_the_old_day_at_midnight(monkeypatch):
+    template = json.loads((SHARED / "mois" / "mixed_rows.json").read_text())
+    rows = {"20250101": [], "20250102": []}
+
+    def record(sn, day):
+        return {**template["body"][2], "SN": sn, "CRT_DT": f"{day[:4]}/{day[4:6]}/{day[6:]} 23:59:00"}
+
+    def page(path):
+        query = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
+        day_rows, size = rows[query["crtDt"]], int(query["numOfRows"])
+        start = (int(query["pageNo"]) - 1) * size
+        body = {**template, "totalCount": len(day_rows), "body": day_rows[start:start + size]}
+        return json.dumps(body).encode(), "application/json"
+
+    monkeypatch.setenv("TEST_MOIS_KEY", "good-key")
+    today = ["20250101"]
+    rows["20250101"] = [record(sn, "20250101") for sn in (1, 2, 3)]
+    with serve({"/mois": page}) as server:
+        source = MoisSource(url=f"{server.url}/mois", key_env="TEST_MOIS_KEY", rows=2, today=lambda: today[0])
+
+        def polled(state):
+            deliveries, state = source.poll(state)
+            return [row["SN"] for d in deliveries for row in json.loads(d.data)["body"]], state
+
+        sns, state = polled({})
+        assert sns == [1, 2, 3] and state == {"day": "20250101", "total": 3}
+        rows["20250101"].append(record(4, "20250101"))  # created 23:59, reaches the API after midnight
+        rows["20250102"] = [record(5, "20250102")]
+        today[0] = "20250102"
+        sns, state = polled(state)
+    assert 4 in sns and 5 in sns  # the late record of the old day, then the new day's
+    assert state == {"day": "20250102", "total": 1}

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from cinema_dag.artefacts import CATALOGUE_FILE, LINEAGE_FILE
+from cinema_dag.assets._common import ALERT_ASSET, CANCEL_ID_KEY, CANCELLED_ALERT_KEY
 from cinema_dag.assets.catalogue import video_catalogue
 from cinema_dag.automation.jobs import LIBRARY_CAMERAS, LIBRARY_SEEDS
 from cinema_dag.disasters import DISASTER_KEYS
@@ -76,7 +78,7 @@ def test_catalogue_rows_for_library_videos(resources, instance, tmp_path):
         "motion_masks", partition="flood", metadata={"model_ids": "gd-tiny + sam-tiny"}))
     result = dg.materialize([video_catalogue], resources=resources, instance=instance)
     assert result.success
-    rows = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / "catalogue.json").read_text())
+    rows = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / CATALOGUE_FILE).read_text())
     assert len(rows) == 4 and {(r["camera"], r["render_seed"]) for r in rows} == {
         ("circle", 0), ("circle", 1), ("none", 0), ("none", 1)}
     row = rows[0]
@@ -88,3 +90,21 @@ def test_catalogue_rows_for_library_videos(resources, instance, tmp_path):
     import hashlib
 
     assert row["sha1"] == hashlib.sha1(row["video"].rsplit("/", 1)[1].removesuffix(".mp4").encode()).hexdigest()
+
+
+def test_catalogue_marks_cancelled_alert_videos(resources, instance, tmp_path):
+    storage = resources["store"]
+    for alert_id in ("KR-TEST-1", "KR-TEST-2"):
+        lineage = {"video": f"file:///{alert_id}/video.mp4", "kind": "alert", "disaster_type": "flood",
+                   "alert_id": alert_id, "prompt": "p", "negative_prompt": "n", "seed": 0, "render_seed": 0,
+                   "camera": "circle", "sha1": "0" * 40, "keywords": ["호우"]}
+        _stage(storage, ALERT_ASSET, alert_id, {LINEAGE_FILE: lineage})
+    # What the alert sensor records for a Cancel of KR-TEST-1 (tests/dagster/test_alert_sensors.py).
+    instance.report_runless_asset_event(dg.AssetObservation(
+        ALERT_ASSET, partition="flood", metadata={CANCELLED_ALERT_KEY: "KR-TEST-1", CANCEL_ID_KEY: "KR-TEST-1-C"}))
+    result = dg.materialize([video_catalogue], resources=resources, instance=instance)
+    assert result.success
+    rows = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / CATALOGUE_FILE).read_text())
+    assert {r["alert_id"]: r["cancelled_by"] for r in rows} == {"KR-TEST-1": "KR-TEST-1-C", "KR-TEST-2": None}
+    md = result.asset_materializations_for_node("video_catalogue")[0].metadata
+    assert md["cancelled_alert_videos"].value == 1
