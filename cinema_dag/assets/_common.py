@@ -95,3 +95,16 @@ def usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore) -> t
         return None, None
     context.log.info(f"Using prompt_lora adapter {version}")
     return folder / ADAPTER_DIR, version
+
+#: The text-to-image settings that a config may set and the profile otherwise gives
+#: (``disaster_images``, and every arm of ``evaluation``).
+GENERATION_SETTINGS: tuple[str, ...] = ("height", "width", "num_inference_steps", "guidance_scale", "scheduler")
+
+#: Where each upstream asset's materialization names the models it ran, for the lineage of a
+#: cinemagraph: asset -> (metadata key, components; two components are written ``"a + b"``).
+MODEL_ID_METADATA: dict[str, tuple[str, tuple[str, ...]]] = {
+    "generated_prompts": ("model_id", ("llm",)),
+    "disaster_images": ("model_id", ("text_to_image",)),
+    "motion_masks": ("model_ids", ("grounding", "segmenter")),
+    "depth_maps": ("model_id", ("depth",)),
+}
