@@ -79,8 +79,8 @@ class CinemagraphConfig(dg.Config):
     still_pass_frames: int = Field(
         default=DEFAULT_STILL_PASS_FRAMES, ge=0, le=1201,
         description="no_flicker_outside_motion: frames (frame N among them) of the still-camera pass that measures "
-                    "flicker when the camera moves, once per image and seed; 0 = none, the check then says "
-                    "'not measured' for those videos.")
+                    "flicker when the camera moves, once per image and seed; at least 2, or 0 = none (the check "
+                    "then says 'not measured' for those videos).")
     max_seam_error: float = Field(
         default=DEFAULT_MAX_SEAM_ERROR, ge=0, description="loop_seam: largest mean |frame N - frame 0| (grey levels).")
     max_wrap_step_ratio: float = Field(
@@ -137,6 +137,8 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
     from cinema_dag.previews import gif_markdown
 
     key = context.partition_key
+    if config.still_pass_frames == 1:
+        raise dg.Failure("still_pass_frames must be 0 (no still-camera pass) or at least 2 (frame 0 and frame N)")
     ldi_folder = store.require("depth_ldis", key)
     flows = read_arrays(store.require("flow_fields", key), FLOW)
     kinds = [_camera_kind(c, key) for c in config.cameras]

@@ -125,6 +125,14 @@ def test_flicker_not_measured_is_said_and_never_a_silent_pass(upstream, resource
     assert checks["loop_seam"].passed  # the other checks measured the video
 
 
+def test_a_one_frame_still_pass_is_refused_before_rendering(upstream, resources, instance, tmp_path):
+    result = _run(resources, instance, still_pass_frames=1)  # frame 0 alone cannot show a change
+    assert not result.success and not result.get_asset_check_evaluations()
+    (failure,) = result.get_step_failure_events()
+    assert "still_pass_frames must be 0 (no still-camera pass) or at least 2" in failure.step_failure_data.error.message
+    assert not (tmp_path / "artefacts" / "cinemagraphs" / "flood" / LIBRARY_FILE).exists()
+
+
 def test_a_frame_n_that_differs_from_frame_0_fails_the_seam_check(upstream, resources, instance, monkeypatch):
     original = CinemagraphRenderer.render_frame
 
