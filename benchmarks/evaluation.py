@@ -18,9 +18,10 @@ What is timed (CPU unless ``--device cuda``), on real photos bundled with scikit
 Loop measures: one ``--frames``-frame ``--video-size``² loop per camera (``none``, ``circle``),
 rendered (``CinemagraphRenderer.render``) and encoded as the ``cinemagraphs`` asset does (MP4 +
 GIF + poster), then measured as the asset does: frame N rendered once more, for the moving camera
-the still-camera pass that measures its flicker (``render_still_pass``, ``--still-pass-frames``
-frames; 0 = none, the figures before that pass existed), then ``measure_loop`` and ``check_loop``.
-Target: the measures add at most 10 % to render + encode.
+the still-camera pass that measures its flicker (``render_still_pass``, what the asset renders with
+``still_pass: true``; ``--still-pass-frames`` frames, 0 = none), then ``measure_loop`` and
+``check_loop``. Target: the measures add at most 10 % to render + encode; the overhead is printed
+with and without the pass (which costs about one renderer set-up).
 
 Every figure is given twice: wall-clock seconds, and CPU seconds of this process and its children
 (ffmpeg) -- on a shared machine the wall clock also counts other programs' turns on the cores,

@@ -76,11 +76,16 @@ class CinemagraphConfig(dg.Config):
     fill_holes: bool = Field(
         default=DEFAULT_FILL_HOLES,
         description="Fill pixels no point reaches. Off only to debug: they stay black and fail no_unfilled_pixels.")
+    still_pass: bool = Field(
+        default=False,
+        description="no_flicker_outside_motion for a moving camera: render a still-camera pass of the same loop "
+                    "(still_pass_frames frames, once per image and seed, shared by its moving cameras) and measure "
+                    "its flicker. Off by default: the pass costs about one renderer set-up, more than the measures' "
+                    "10 % budget for a lone video (benchmarks/evaluation.py); off, the check says 'not measured' "
+                    "for those videos.")
     still_pass_frames: int = Field(
-        default=DEFAULT_STILL_PASS_FRAMES, ge=0, le=1201,
-        description="no_flicker_outside_motion: frames (frame N among them) of the still-camera pass that measures "
-                    "flicker when the camera moves, once per image and seed; at least 2, or 0 = none (the check "
-                    "then says 'not measured' for those videos).")
+        default=DEFAULT_STILL_PASS_FRAMES, ge=2, le=1201,
+        description="Frames of the still-camera pass: 0, N and evenly spread ones between.")
     max_seam_error: float = Field(
         default=DEFAULT_MAX_SEAM_ERROR, ge=0, description="loop_seam: largest mean |frame N - frame 0| (grey levels).")
     max_wrap_step_ratio: float = Field(
@@ -137,8 +142,6 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
     from cinema_dag.previews import gif_markdown
 
     key = context.partition_key
-    if config.still_pass_frames == 1:
-        raise dg.Failure("still_pass_frames must be 0 (no still-camera pass) or at least 2 (frame 0 and frame N)")
     ldi_folder = store.require("depth_ldis", key)
     flows = read_arrays(store.require("flow_fields", key), FLOW)
     kinds = [_camera_kind(c, key) for c in config.cameras]
@@ -167,7 +170,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                     with timed(context, "measure", timings):
                         # Frame N is rendered only to prove it reproduces frame 0 (the seam).
                         frame_n = renderer.render_frame(config.num_frames)[0].cpu().numpy()
-                        if not path.is_still and config.still_pass_frames and seed not in still_passes:
+                        if not path.is_still and config.still_pass and seed not in still_passes:
                             # Flicker needs a still camera: the same loop, a few frames, camera still.
                             still_passes[seed] = render_still_pass(ldi, flow, num_frames=config.num_frames,
                                                                    count=config.still_pass_frames, **options)
@@ -251,6 +254,8 @@ def _quality_markdown(library: list[dict]) -> str:
 
 #: The note (LoopQuality.notes key) that says why a verdict's measure was not taken.
 _NOTE_OF_VERDICT = {"holes": "unfilled_after_fill", "flicker": "flicker", "sharpness": "sharpness"}
+#: What makes a verdict measurable where the config can.
+_HOW_TO_MEASURE = {"flicker": "set still_pass: true to measure a moving camera's flicker on a still-camera pass"}
 
 
 def _check_result(check: str, verdicts: list) -> dg.AssetCheckResult:
@@ -280,6 +285,8 @@ def _check_result(check: str, verdicts: list) -> dg.AssetCheckResult:
                   for name, v, notes in verdicts if v[key].passed is None]
     if unmeasured:
         metadata["not_measured"] = f"{len(unmeasured)} of {len(verdicts)} videos: " + "; ".join(unmeasured)
+        if key in _HOW_TO_MEASURE:
+            metadata["how_to_measure"] = _HOW_TO_MEASURE[key]
     severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
     if not measured:
         metadata["not_measured"] = metadata.get("not_measured", "no videos were rendered")

@@ -13,9 +13,9 @@ motion mask ``bool (H, W)`` in the source's pixel grid (exact with a still camer
 camera the region drifts by the camera's parallax, so the measure is approximate there).
 
 Flicker is only defined with a still camera (a moving one changes every pixel). For a video whose
-camera moves it is measured on a short still-camera pass of the same loop
+camera moves it can be measured on a short still-camera pass of the same loop
 (:func:`render_still_pass`: same LDI, flow, frame count, seed, kernel, cross-fade and hole filling,
-a few frames with frame N among them), so every video gets the number.
+a few frames with frame N among them); without one it is ``None`` and says why, never 0.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def _checks(result) -> dict:
 
 def test_every_video_is_measured_and_passes_its_checks(upstream, resources, instance, metadata, tmp_path):
     # A sharpness threshold no loop can meet: its check fails, as a warning that blocks nothing.
-    result = _run(resources, instance, cameras=["none", "circle"], min_sharpness=1.01)
+    result = _run(resources, instance, cameras=["none", "circle"], min_sharpness=1.01, still_pass=True)
     assert result.success
     library = json.loads((tmp_path / "artefacts" / "cinemagraphs" / "flood" / "library.json").read_text())
     assert [v["camera"] for v in library] == ["none", "circle"]
@@ -101,8 +101,8 @@ def test_hole_filling_off_with_a_moving_camera_fails_the_holes_check(upstream, r
 
 
 
-def test_the_default_camera_moves_and_its_flicker_is_measured(upstream, resources, instance, tmp_path):
-    result = _run(resources, instance)  # cameras: auto, the flood's own (moving) path
+def test_with_the_still_pass_the_default_camera_gets_its_flicker_measured(upstream, resources, instance, tmp_path):
+    result = _run(resources, instance, still_pass=True)  # cameras: auto, the flood's own (moving) path
     assert result.success
     (video,) = json.loads((tmp_path / "artefacts" / "cinemagraphs" / "flood" / LIBRARY_FILE).read_text())
     assert video["camera"] == default_camera_kind("flood") != "none"
@@ -112,8 +112,8 @@ def test_the_default_camera_moves_and_its_flicker_is_measured(upstream, resource
     assert "not_measured" not in flicker.metadata
 
 
-def test_flicker_not_measured_is_said_and_never_a_silent_pass(upstream, resources, instance):
-    result = _run(resources, instance, still_pass_frames=0)  # no still-camera pass: nothing to measure
+def test_by_default_flicker_not_measured_is_said_and_never_a_silent_pass(upstream, resources, instance):
+    result = _run(resources, instance)  # the default camera moves and no still-camera pass is rendered
     assert result.success  # not a defect anyone saw: it warns, it does not block
     checks = _checks(result)
     flicker = checks["no_flicker_outside_motion"]
@@ -121,16 +121,8 @@ def test_flicker_not_measured_is_said_and_never_a_silent_pass(upstream, resource
     assert flicker.metadata["videos_measured"].value == 0
     assert flicker.metadata["not_measured"].value.startswith("1 of 1 videos: ")
     assert "not measured: the camera moves" in flicker.metadata["not_measured"].value
-    assert flicker.description.startswith("not measured")
+    assert flicker.description.startswith("not measured") and "still_pass" in flicker.metadata["how_to_measure"].value
     assert checks["loop_seam"].passed  # the other checks measured the video
-
-
-def test_a_one_frame_still_pass_is_refused_before_rendering(upstream, resources, instance, tmp_path):
-    result = _run(resources, instance, still_pass_frames=1)  # frame 0 alone cannot show a change
-    assert not result.success and not result.get_asset_check_evaluations()
-    (failure,) = result.get_step_failure_events()
-    assert "still_pass_frames must be 0 (no still-camera pass) or at least 2" in failure.step_failure_data.error.message
-    assert not (tmp_path / "artefacts" / "cinemagraphs" / "flood" / LIBRARY_FILE).exists()
 
 
 def test_a_frame_n_that_differs_from_frame_0_fails_the_seam_check(upstream, resources, instance, monkeypatch):
