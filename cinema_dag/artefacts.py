@@ -30,8 +30,10 @@ __all__ = [
     "IMAGE", "MASK", "DISPARITY", "DISPARITY_PNG", "LDI", "POINTS", "FLOW", "USER_MASK",
     "PROMPTS_FILE", "IMAGES_FILE", "MASKS_FILE", "LIBRARY_FILE", "CHECK_FILE",
     "CAPTIONS_DIR", "CORPUS_DIR", "ADAPTER_DIR",
-    "cinemagraph_stem",
-    "write_json", "read_json",
+    "VIDEO_FILE", "POSTER_FILE", "SPEECH_FILE", "CAP_OUT_FILE", "LINEAGE_FILE", "CATALOGUE_FILE",
+    "cinemagraph_stem", "CinemagraphFiles",
+    "RESULTS_FILE", "REFERENCE_FEATURES_FILE", "TABLE_CSV", "TABLE_PARQUET", "TABLE_MARKDOWN", "arm_images",
+    "write_json", "read_json", "write_array", "read_array",
     "write_images", "read_images", "read_images_from_paths",
     "write_mask", "write_masks", "read_mask", "read_masks",
     "write_arrays", "read_arrays",
@@ -88,6 +90,20 @@ CHECK_FILE = "check.json"         # prompt_lora: the held-out loss check's verdi
 CAPTIONS_DIR = "dataset"          # image_captions: a datasets.Dataset
 CORPUS_DIR = "corpus"             # prompt_corpus: a datasets.DatasetDict
 ADAPTER_DIR = "adapter"           # prompt_lora: the peft adapter folder
+
+RESULTS_FILE = "results.json"                      # evaluation: every cell, prompts, scorers, previous adapter
+REFERENCE_FEATURES_FILE = "reference_features.npy"  # evaluation: FID features of the reference photos
+TABLE_CSV = "table.csv"                            # evaluation_summary: the table, one column per metric
+TABLE_PARQUET = "table.parquet"                    # evaluation_summary: the same, numbers typed
+TABLE_MARKDOWN = "table.md"                        # evaluation_summary: the same as the UI shows it
+
+# alert_cinemagraphs/<alert key>/ (cinema_dag.alerts.render, assets/alerts.py) and video_catalogue/all/
+VIDEO_FILE = "video.mp4"          # alert_cinemagraphs: the accessible card, with the spoken headline
+POSTER_FILE = "poster.png"        # alert_cinemagraphs: its first frame
+SPEECH_FILE = "speech.wav"        # alert_cinemagraphs: the spoken headline while rendering (muxed, then removed)
+CAP_OUT_FILE = "alert.cap.xml"    # alert_cinemagraphs: the CAP 1.2 document carrying the video
+LINEAGE_FILE = "lineage.json"     # alert_cinemagraphs: the video's catalogue row and the alert's fields
+CATALOGUE_FILE = "catalogue.json"  # video_catalogue: one lineage row per video
 
 
 def cinemagraph_stem(image: int, camera: str, seed: int) -> str:
@@ -224,12 +240,53 @@ def read_images_from_paths(paths: list[Path]) -> list[Image.Image]:
     return images
 
 
-# alert_cinemagraphs/<alert key>/ (cinema_dag.alerts.render, assets/alerts.py) and video_catalogue/all/
-VIDEO_FILE = "video.mp4"          # alert_cinemagraphs: the accessible card, with the spoken headline
-POSTER_FILE = "poster.png"        # alert_cinemagraphs: its first frame
-SPEECH_FILE = "speech.wav"        # alert_cinemagraphs: the spoken headline while rendering (muxed, then removed)
-CAP_OUT_FILE = "alert.cap.xml"    # alert_cinemagraphs: the CAP 1.2 document carrying the video
-LINEAGE_FILE = "lineage.json"     # alert_cinemagraphs: the video's catalogue row and the alert's fields
-CATALOGUE_FILE = "catalogue.json"  # video_catalogue: one lineage row per video
+@dataclass(frozen=True)
+class CinemagraphFiles:
+    """The files of one cinemagraph in its partition folder, named by its :func:`cinemagraph_stem`:
+    the video ``<stem>.mp4``, the looping ``<stem>.gif`` and the poster ``<stem>.png``. The
+    ``cinemagraphs`` asset writes them and the catalogue reads them through this one place.
 
-__all__ += ["VIDEO_FILE", "POSTER_FILE", "SPEECH_FILE", "CAP_OUT_FILE", "LINEAGE_FILE", "CATALOGUE_FILE"]
+    Example:
+        >>> CinemagraphFiles("out", "000_circle_s3").video.as_posix()
+        'out/000_circle_s3.mp4'
+    """
+
+    folder: Path | str
+    stem: str
+
+    @property
+    def video(self) -> Path:
+        return Path(self.folder) / f"{self.stem}.mp4"
+
+    @property
+    def gif(self) -> Path:
+        return Path(self.folder) / f"{self.stem}.gif"
+
+    @property
+    def poster(self) -> Path:
+        return Path(self.folder) / f"{self.stem}.png"
+
+
+def arm_images(arm: str) -> IndexedFiles:
+    """An evaluation arm's images: ``keyword_000.png``, ``base_000.png``, ``adapter_000.png`` …
+
+    Example:
+        >>> arm_images("adapter").name(1)
+        'adapter_001.png'
+    """
+    return IndexedFiles(arm, ".png")
+
+
+def write_array(folder: str | os.PathLike[str], name: str, array: np.ndarray) -> Path:
+    """Save one array losslessly as ``folder/name`` (``.npy``, no pickle)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return atomic_write_bytes(Path(folder) / name, buffer.getvalue())
+
+
+def read_array(folder: str | os.PathLike[str], name: str) -> np.ndarray:
+    """Load ``folder/name`` written by :func:`write_array`."""
+    path = Path(folder) / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the upstream artefact is incomplete; re-materialize it")
+    return np.load(path, allow_pickle=False)

@@ -50,6 +50,8 @@ DEFAULT_FPS = 25
 DEFAULT_CRF = 18                  # H.264 quality: 18 looks lossless
 DEFAULT_KERNEL = "sharp"          # sub-pixel resampling of moving texture (cinemagraph.resample.KERNELS)
 DEFAULT_CROSSFADE = 0.25          # each pixel's cross-fade, as a fraction of the loop (cinemagraph.loopblend)
+DEFAULT_FILL_HOLES = True         # fill pixels no point reaches (cinemagraph.animate); off only to debug
+DEFAULT_CAMERA_SCALE = 1.0        # multiplies the camera path's amplitudes (cinemagraph.camera.camera_path)
 
 # cinemagraph quality checks (cinema_dag.cinemagraph.quality.LoopThresholds, assets/cinemagraphs.py)
 DEFAULT_MAX_SEAM_ERROR = 0.0         # frame N must reproduce frame 0 bit for bit
@@ -58,10 +60,7 @@ DEFAULT_MAX_UNFILLED_FRACTION = 0.0  # pixels left unfilled after the hole fille
 DEFAULT_MAX_FLICKER = 0.0            # grey levels of change outside the moving region, still camera
 DEFAULT_MIN_SHARPNESS = 0.75         # S(t) of the moving region, relative to the photo
 DEFAULT_MAX_SHARPNESS_JUMP = 0.1     # largest |S(t) - S(t-1)|, the wrap included
-
-# cinemagraph renderer and camera (cinema_dag.cinemagraph.animate.CinemagraphRenderer, .camera.camera_path)
-DEFAULT_FILL_HOLES = True         # fill pixels no point reaches (off only to debug: they stay black)
-DEFAULT_CAMERA_SCALE = 1.0        # multiplies the camera path's amplitudes
+DEFAULT_STILL_PASS_FRAMES = 5        # frames (0 and N among them) of the still-camera pass: a moving camera's flicker
 
 # where the default resources keep their files (cinema_dag.resources: ArtefactStore, ModelRegistry)
 DEFAULT_HOME = "data"             # $CINEMA_DAG_HOME: <home>/artefacts, <home>/models

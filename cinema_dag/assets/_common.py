@@ -96,9 +96,23 @@ def usable_adapter(context: dg.AssetExecutionContext, store: ArtefactStore) -> t
     context.log.info(f"Using prompt_lora adapter {version}")
     return folder / ADAPTER_DIR, version
 
+
 #: Asset keys named by more than one module (the asset, the alert sensors, the catalogue): one spelling.
 ALERT_ASSET = "alert_cinemagraphs"
 CATALOGUE_ASSET = "video_catalogue"
 #: Metadata keys of the alert sensors' Cancel observations on ALERT_ASSET, which the catalogue reads.
 CANCELLED_ALERT_KEY = "cancelled_alert_id"
 CANCEL_ID_KEY = "cancel_id"
+
+#: The text-to-image settings that a config may set and the profile otherwise gives
+#: (``disaster_images``, and every arm of ``evaluation``).
+GENERATION_SETTINGS: tuple[str, ...] = ("height", "width", "num_inference_steps", "guidance_scale", "scheduler")
+
+#: Where each upstream asset's materialization names the models it ran, for the lineage of a
+#: cinemagraph: asset -> (metadata key, components; two components are written ``"a + b"``).
+MODEL_ID_METADATA: dict[str, tuple[str, tuple[str, ...]]] = {
+    "generated_prompts": ("model_id", ("llm",)),
+    "disaster_images": ("model_id", ("text_to_image",)),
+    "motion_masks": ("model_ids", ("grounding", "segmenter")),
+    "depth_maps": ("model_id", ("depth",)),
+}

@@ -13,24 +13,6 @@ from cinema_dag.assets._common import (
 )
 from cinema_dag.resources import ArtefactStore
 
-#: The assets whose latest materialization (per partition) names the models of a library video.
-_MODEL_METADATA = {"generated_prompts": ("model_id", ("llm",)), "disaster_images": ("model_id", ("text_to_image",)),
-                   "motion_masks": ("model_ids", ("grounding", "segmenter")), "depth_maps": ("model_id", ("depth",))}
-
-
-def _model_ids(context: dg.AssetExecutionContext, partition: str) -> dict[str, str]:
-    """Model ids of a partition's library, from the event log (what actually ran), else ``unknown``."""
-    ids: dict[str, str] = {}
-    for asset, (field, components) in _MODEL_METADATA.items():
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
-        value = records[0].asset_materialization.metadata.get(field) if records else None
-        text = str(value.value) if value is not None else "unknown"
-        parts = [p.strip() for p in text.split("+")] if len(components) > 1 else [text]
-        for component, model in zip(components, parts + ["unknown"] * len(components), strict=False):
-            ids[component] = model
-    return ids
-
 
 def _cancelled(context: dg.AssetExecutionContext) -> dict[str, str]:
     """Alert id → the Cancel that withdrew it, from the alert sensors' observations on the alert asset."""
@@ -58,6 +40,7 @@ def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> 
 
     from cinema_dag.alerts.catalogue import (
         CATALOGUE_FIELDS,
+        UNKNOWN,
         CatalogueRow,
         code_version,
         library_rows,
@@ -71,20 +54,16 @@ def video_catalogue(context: dg.AssetExecutionContext, store: ArtefactStore) -> 
         manifest = store.manifest("cinemagraphs", partition)
         images = (read_json(store.require("disaster_images", partition), IMAGES_FILE).get("images", [])
                   if store.is_complete("disaster_images", partition) else [])
-        adapter = (store.manifest("generated_prompts", partition)["metadata"].get("adapter")
-                   if store.is_complete("generated_prompts", partition) else None)
         rows += library_rows(partition, folder, read_json(folder, LIBRARY_FILE), images,
-                             model_ids=_model_ids(context, partition), adapter_version=adapter,
                              created_at=manifest["written_at"],
                              uri_of=lambda name, p=partition: store.uri("cinemagraphs", p, name))
     cancelled = _cancelled(context)
     for key in store.partitions(ALERT_ASSET):
         lineage = read_json(store.require(ALERT_ASSET, key), LINEAGE_FILE)
         fields = {f: lineage[f] for f in CATALOGUE_FIELDS if f in lineage}
-        rows.append(CatalogueRow(**{**fields, "cancelled_by": cancelled.get(lineage["alert_id"])}))
+        rows.append(CatalogueRow(**{"code_version": UNKNOWN, **fields,
+                                    "cancelled_by": cancelled.get(lineage["alert_id"])}))
     records = [r.to_dict() for r in rows]
-    for record in records:
-        record["code_version"] = record["code_version"] or version
     with store.stage(CATALOGUE_ASSET, ALL, {"videos": len(records)}) as out:
         write_json(out, CATALOGUE_FILE, records)
     table = "\n".join(f"| {r['kind']} | {r['disaster_type']} | {r['alert_id'] or ''} | {r['camera']} | "

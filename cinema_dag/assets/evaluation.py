@@ -10,6 +10,7 @@ from pydantic import Field
 from cinema_dag.assets._common import (
     ADAPTER_ASSET,
     ALL,
+    GENERATION_SETTINGS,
     GPU_OP_TAGS,
     GPU_POOL,
     GROUP_EVALUATION,
@@ -25,8 +26,6 @@ from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
 ADAPTER_CHECK = "adapter_not_worse_than_previous"
-RESULTS_FILE = "results.json"
-REFERENCE_FEATURES_FILE = "reference_features.npy"
 DEFAULT_REGRESSION_MARGIN = 0.05
 
 
@@ -76,10 +75,14 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     import numpy as np
 
     from cinema_dag.artefacts import (
-        IndexedFiles,
+        REFERENCE_FEATURES_FILE,
+        RESULTS_FILE,
+        arm_images,
+        read_array,
         read_images,
         read_images_from_paths,
         read_json,
+        write_array,
         write_images,
         write_json,
     )
@@ -121,7 +124,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     # 2. What this run compares, and what the record it replaces already measured
     adapter_path, adapter_version = usable_adapter(context, store)
     generation: dict[str, Any] = {k: get_spec("text_to_image", models.profile).defaults.get(k)
-                  for k in ("height", "width", "num_inference_steps", "guidance_scale", "scheduler")}
+                                  for k in GENERATION_SETTINGS}
     generation.update({k: getattr(config, k) for k in ("height", "width", "num_inference_steps")
                        if getattr(config, k) is not None})
     settings = {"profile": models.profile, "text_to_image": models.model_id("text_to_image"),
@@ -162,7 +165,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
     images = {}
     for arm in texts:
         if arm in reused and stored_folder is not None:
-            images[arm] = read_images(stored_folder, IndexedFiles(arm, ".png"))
+            images[arm] = read_images(stored_folder, arm_images(arm))
             continue
         with timed(context, "generate", timings, f"{arm}: {config.num_images} images"):
             pipe = models.load("text_to_image", torch_device, torch_dtype)
@@ -174,7 +177,7 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
             and stored_reference.get("features_by") == described["fid_extractor"]
             and (stored_folder / REFERENCE_FEATURES_FILE).is_file()):
         reference = ReferenceSet([np.asarray(img) for img in reference_images],
-                                 np.load(stored_folder / REFERENCE_FEATURES_FILE, allow_pickle=False))
+                                 read_array(stored_folder, REFERENCE_FEATURES_FILE))
     else:
         with timed(context, "reference features", timings, f"{len(reference_images)} photos"):
             reference = ReferenceSet.build(reference_images, scorers)
@@ -198,10 +201,10 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
         "prompts": texts, "arms": results, "reused": reused, "skipped": skipped, "previous": previous,
     }
     with store.stage("evaluation", key, {"adapter": adapter_version, "seed": config.seed}) as out:
-        for arm, arm_images in images.items():
-            write_images(out, arm_images, IndexedFiles(arm, ".png"))  # keyword_000.png, base_000.png …
+        for arm, generated in images.items():
+            write_images(out, generated, arm_images(arm))  # keyword_000.png, base_000.png …
         if not isinstance(reference.features, str):
-            np.save(out / REFERENCE_FEATURES_FILE, reference.features, allow_pickle=False)
+            write_array(out, REFERENCE_FEATURES_FILE, reference.features)
         write_json(out, RESULTS_FILE, record)
     device.free_memory()
 
@@ -229,8 +232,10 @@ def evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, stor
 
 
 def _adapter_check(record: dict, previous: dict | None, config: EvaluationConfig) -> dg.AssetCheckResult:
-    """The current adapter against the previous one (passes, with a note, when either is missing)."""
-    from cinema_dag.evaluation import ADAPTER_ARM, regressions
+    """The current adapter against the previous one, on the metrics whose numbers are comparable
+    (same scorer, reference photos and estimate settings); passes, with a note, when either
+    adapter is missing."""
+    from cinema_dag.evaluation import ADAPTER_ARM, not_comparable, regressions
 
     severity = dg.AssetCheckSeverity.ERROR if config.regression_blocks else dg.AssetCheckSeverity.WARN
     current = record["arms"].get(ADAPTER_ARM)
@@ -239,14 +244,18 @@ def _adapter_check(record: dict, previous: dict | None, config: EvaluationConfig
                else "no earlier adapter was evaluated with these settings")
         return dg.AssetCheckResult(check_name=ADAPTER_CHECK, passed=True, severity=severity,
                                    metadata={"compared": False, "note": f"nothing to compare: {why}"})
-    worse = regressions(current["cells"], previous["cells"], config.regression_margin)
+    incomparable = not_comparable(record, previous)
+    comparable = {k: v for k, v in current["cells"].items() if k not in incomparable}
+    worse = regressions(comparable, previous["cells"], config.regression_margin)
     metadata = {
         "compared": True,
         "adapter": record["adapter_version"],
         "previous_adapter": previous["adapter_version"],
         "margin": config.regression_margin,
+        "compared_metrics": ", ".join(comparable) or "none",
         "worse": ", ".join(worse) or "none",
         "details": dg.MetadataValue.json(worse),
+        "not_comparable": dg.MetadataValue.json(incomparable),
     }
     if previous.get("n_reference") != current["n_reference"]:
         metadata["note"] = (f"the reference set changed from {previous.get('n_reference')} to "
@@ -259,7 +268,7 @@ def _adapter_check(record: dict, previous: dict | None, config: EvaluationConfig
 def evaluation_summary(context: dg.AssetExecutionContext, store: ArtefactStore) -> dg.MaterializeResult:
     """The paper's table shape over every type: its published rows, our three arms, the change since
     the previous adapter; as Markdown here and as ``table.csv`` / ``table.parquet``."""
-    from cinema_dag.artefacts import read_json
+    from cinema_dag.artefacts import RESULTS_FILE, TABLE_CSV, TABLE_MARKDOWN, TABLE_PARQUET, read_json
     from cinema_dag.atomic import atomic_write_text
     from cinema_dag.evaluation import (
         PAPER_SOURCE,
@@ -281,9 +290,9 @@ def evaluation_summary(context: dg.AssetExecutionContext, store: ArtefactStore) 
             rows += missing_rows(key)
     markdown = to_markdown(rows)
     with store.stage("evaluation_summary", ALL, {"types_evaluated": evaluated}) as out:
-        write_csv(rows, out / "table.csv")
-        write_parquet(rows, out / "table.parquet")
-        atomic_write_text(out / "table.md", markdown + "\n")
+        write_csv(rows, out / TABLE_CSV)
+        write_parquet(rows, out / TABLE_PARQUET)
+        atomic_write_text(out / TABLE_MARKDOWN, markdown + "\n")
     if not evaluated:
         context.log.warning("no disaster type has an evaluation yet: the table shows the paper's rows only")
     return dg.MaterializeResult(metadata={
@@ -291,6 +300,6 @@ def evaluation_summary(context: dg.AssetExecutionContext, store: ArtefactStore) 
         "types_evaluated": ", ".join(evaluated) or "none",
         "rows": len(rows),
         "paper_source": PAPER_SOURCE,
-        "csv": dg.MetadataValue.path(store.uri("evaluation_summary", ALL, "table.csv")),
-        "parquet": dg.MetadataValue.path(store.uri("evaluation_summary", ALL, "table.parquet")),
+        "csv": dg.MetadataValue.path(store.uri("evaluation_summary", ALL, TABLE_CSV)),
+        "parquet": dg.MetadataValue.path(store.uri("evaluation_summary", ALL, TABLE_PARQUET)),
     })

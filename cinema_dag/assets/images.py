@@ -3,7 +3,15 @@
 import dagster as dg
 from pydantic import Field
 
-from cinema_dag.assets._common import GPU_OP_TAGS, GPU_POOL, GROUP_GENERATION, OWNERS, timed, timing_metadata
+from cinema_dag.assets._common import (
+    GENERATION_SETTINGS,
+    GPU_OP_TAGS,
+    GPU_POOL,
+    GROUP_GENERATION,
+    OWNERS,
+    timed,
+    timing_metadata,
+)
 from cinema_dag.partitions import disaster_types
 from cinema_dag.resources import ArtefactStore, ModelRegistry, TorchDevice
 
@@ -74,8 +82,7 @@ def disaster_images(context: dg.AssetExecutionContext, config: ImageConfig, stor
 
 def _settings(config: ImageConfig, defaults) -> dict:
     """Config values, with the profile's defaults where the config leaves them out (None)."""
-    fields = ("height", "width", "num_inference_steps", "guidance_scale", "scheduler")
-    return {f: getattr(config, f) if getattr(config, f) is not None else defaults.get(f) for f in fields}
+    return {f: getattr(config, f) if getattr(config, f) is not None else defaults.get(f) for f in GENERATION_SETTINGS}
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")

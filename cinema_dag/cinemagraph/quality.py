@@ -5,11 +5,17 @@ frame and moves smoothly (no whole-pixel jumps), whether the loop closes exactly
 was left unfilled, and whether anything outside the moving region flickers. They are used by the
 renderer's tests, the render and evaluation benchmarks and the cinemagraph asset checks
 (:func:`measure_loop` gathers them all, :func:`check_loop` compares them with
-:class:`LoopThresholds`). Pure numpy/OpenCV, no Dagster, no torch.
+:class:`LoopThresholds`). Pure numpy/OpenCV, no Dagster; torch only inside
+:func:`render_still_pass`, which runs the renderer.
 
 Convention: frames are ``uint8 (N, H, W, 3)`` RGB, the source picture ``uint8 (H, W, 3)`` and the
 motion mask ``bool (H, W)`` in the source's pixel grid (exact with a still camera; with a moving
 camera the region drifts by the camera's parallax, so the measure is approximate there).
+
+Flicker is only defined with a still camera (a moving one changes every pixel). For a video whose
+camera moves it can be measured on a short still-camera pass of the same loop
+(:func:`render_still_pass`: same LDI, flow, frame count, seed, kernel, cross-fade and hole filling,
+a few frames with frame N among them); without one it is ``None`` and says why, never 0.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from ..defaults import (
     DEFAULT_MAX_UNFILLED_FRACTION,
     DEFAULT_MAX_WRAP_STEP_RATIO,
     DEFAULT_MIN_SHARPNESS,
+    DEFAULT_STILL_PASS_FRAMES,
 )
 from .metrics import loop_seam_ratio
 
@@ -43,6 +50,9 @@ __all__ = [
     "motion_region",
     "motion_fraction",
     "flicker_outside",
+    "DEFAULT_STILL_PASS_FRAMES",
+    "still_pass_times",
+    "render_still_pass",
     "LoopQuality",
     "LoopThresholds",
     "LoopCheck",
@@ -197,9 +207,11 @@ a 1-px margin, some inside it)."""
 
 
 def seam_error(frame_n: np.ndarray, frame_0: np.ndarray) -> float:
-    """Mean absolute difference (grey levels, 0..255) between frame ``N`` and frame 0.
+    """Mean absolute difference between frame ``N`` and frame 0 over every pixel and RGB channel
+    (0..255 per channel; no conversion to grey, so a change in one channel alone counts too).
 
-    A loop whose frame ``N`` reproduces frame 0 scores exactly 0; any changed pixel makes it > 0.
+    A loop whose frame ``N`` reproduces frame 0 scores exactly 0; any changed value makes it > 0
+    (one channel of one pixel changed by ``d`` scores ``d / (3 H W)``).
 
     Example:
         >>> a = np.zeros((4, 4, 3), np.uint8); b = a.copy(); b[0, 0, 0] = 48
@@ -273,6 +285,53 @@ def flicker_outside(frames: np.ndarray, region: np.ndarray) -> float:
     return float(worst)
 
 
+def still_pass_times(num_frames: int, count: int = DEFAULT_STILL_PASS_FRAMES) -> list[int]:
+    """Frame numbers of the still-camera pass: 0 first, ``num_frames`` (N) last, the rest evenly
+    spread between (the cross-fade and the hole filler act at different times of the loop),
+    ascending (the renderer steps its forward copy only forwards). The pass's cost is mostly the
+    renderer's set-up (the loop's Euler integration), not these frames; ``benchmarks/evaluation.py``
+    times it.
+
+    Example:
+        >>> still_pass_times(60), still_pass_times(3, 5), still_pass_times(60, 2)
+        ([0, 15, 30, 45, 60], [0, 1, 2, 3], [0, 60])
+    """
+    if num_frames < 1:
+        raise ValueError(f"`num_frames` must be >= 1; got {num_frames}")
+    if count < 2:
+        raise ValueError(f"`count` must be >= 2 (frame 0 and frame N); got {count}")
+    return sorted({round(i * num_frames / (count - 1)) for i in range(count)})
+
+
+def render_still_pass(ldi: Any, flow: np.ndarray, *, num_frames: int, count: int = DEFAULT_STILL_PASS_FRAMES,
+                      **renderer_options: Any) -> np.ndarray:
+    """The frames :func:`still_pass_times` of a loop rendered with a still camera.
+
+    A video whose camera moves cannot show flicker (every pixel may change); the same loop with the
+    camera standing still can, and only through the renderer (moving colours leaking out of the
+    moving region, the hole filler, the cross-fade). Give the video's LDI, flow, frame count and
+    its other renderer options (``seed``, ``kernel``, ``crossfade``, ``fill_holes``, ``device``):
+    only the camera differs. The result goes to :func:`measure_loop` as ``still_frames``.
+
+    Args:
+        ldi: the video's :class:`~cinema_dag.cinemagraph.ldi.LayeredDepthImage`.
+        flow: its ``(H, W, 2)`` velocity field.
+        num_frames: its loop length N.
+        count: frames to render (default :data:`DEFAULT_STILL_PASS_FRAMES`).
+        renderer_options: keyword arguments of
+            :class:`~cinema_dag.cinemagraph.animate.CinemagraphRenderer` except ``camera``.
+
+    Returns:
+        ``uint8 (K, H, W, 3)``, frame 0 first and frame N last.
+    """
+    if "camera" in renderer_options:
+        raise ValueError("the still-camera pass sets its own camera; do not pass `camera`")
+    from .animate import CinemagraphRenderer  # noqa: PLC0415 - the renderer imports torch
+
+    renderer = CinemagraphRenderer(ldi, flow, num_frames=num_frames, camera="none", **renderer_options)
+    return np.stack([renderer.render_frame(t)[0].cpu().numpy() for t in still_pass_times(num_frames, count)])
+
+
 @dataclass
 class LoopQuality:
     """The measures of one rendered loop (see :func:`measure_loop`); ``None`` = not measured, with
@@ -283,9 +342,13 @@ class LoopQuality:
         wrap_step_ratio: the step from the last frame to frame 0 over the median step
             (:func:`~cinema_dag.cinemagraph.metrics.loop_seam_ratio`); about 1 for a good loop.
         unfilled_before_fill: mean fraction of pixels no point reached, before the hole filler.
+        unfilled_before_fill_max: the largest such fraction of any frame (a moving camera opens
+            its largest disocclusions at the path's extremes: the mean hides them).
         unfilled_after_fill: largest fraction of pixels left unfilled after it, over the frames;
             must be 0.
-        flicker: :func:`flicker_outside` the moving region (still camera only); must be 0.
+        flicker: :func:`flicker_outside` the moving region with a still camera; must be 0.
+        flicker_from: what the flicker was measured on: ``"video"`` (a still camera) or
+            ``"still pass (K frames)"`` (:func:`render_still_pass`, for a moving camera).
         motion_fraction: :func:`motion_fraction` of the velocity field.
         sharpness_min: the smallest S(t) (:func:`sharpness_series`).
         sharpness_jump: the largest |S(t) - S(t-1)|, the wrap included (:func:`sharpness_jump`).
@@ -295,8 +358,10 @@ class LoopQuality:
     seam_error: float
     wrap_step_ratio: float
     unfilled_before_fill: float
+    unfilled_before_fill_max: float | None
     unfilled_after_fill: float | None
     flicker: float | None
+    flicker_from: str | None
     motion_fraction: float
     sharpness_min: float | None
     sharpness_jump: float | None
@@ -359,6 +424,7 @@ def measure_loop(
     stats: dict[str, Any],
     *,
     still_camera: bool,
+    still_frames: np.ndarray | None = None,
     erode_px: int = DEFAULT_ERODE_PX,
     flicker_margin_px: int = DEFAULT_FLICKER_MARGIN_PX,
 ) -> LoopQuality:
@@ -370,9 +436,12 @@ def measure_loop(
             (``CinemagraphRenderer.render_frame(N)``).
         source: ``uint8 (H, W, 3)``, the picture the loop was made from.
         flow: ``(H, W, 2)`` velocity field of the loop.
-        stats: the render's ``RenderResult.stats`` (``hole_fraction_mean``, and
-            ``unfilled_fraction_after_fill_max`` where the renderer reports it).
-        still_camera: whether the camera stood still (flicker is only defined then).
+        stats: the render's ``RenderResult.stats`` (``hole_fraction_mean``, ``hole_fraction_max``,
+            and ``unfilled_fraction_after_fill_max`` where the renderer reports it).
+        still_camera: whether the camera stood still (then flicker is measured on ``frames``).
+        still_frames: for a moving camera, ``uint8 (K, H, W, 3)`` frames of the same loop with a
+            still camera, frame 0 first (:func:`render_still_pass`): flicker is measured on them.
+            Without them a moving camera's flicker is ``None``, with the reason in ``notes``.
         erode_px: mask erosion for S(t).
         flicker_margin_px: see :func:`motion_region`.
     """
@@ -383,11 +452,19 @@ def measure_loop(
     moving = motion_region(flow, 0)
     if moving.shape != frames.shape[1:3]:
         raise ValueError(f"`flow` is {moving.shape} but the frames are {frames.shape[1:3]}")
-    flicker = None
+    flicker, flicker_from = None, None
     if still_camera:
-        flicker = flicker_outside(frames, motion_region(flow, flicker_margin_px))
+        flicker, flicker_from = flicker_outside(frames, motion_region(flow, flicker_margin_px)), "video"
+    elif still_frames is not None:
+        still_frames = np.asarray(still_frames)
+        if still_frames.ndim != 4 or still_frames.shape[1:] != frames.shape[1:] or len(still_frames) < 2:
+            raise ValueError(f"`still_frames` must be (K >= 2, H, W, 3) like the frames {frames.shape[1:]}; "
+                             f"got {still_frames.shape}")
+        flicker = flicker_outside(still_frames, motion_region(flow, flicker_margin_px))
+        flicker_from = f"still pass ({len(still_frames)} frames)"
     else:
-        notes["flicker"] = "moving camera: every pixel may change"
+        notes["flicker"] = ("not measured: the camera moves (every pixel may change) and no still-camera pass "
+                            "of the loop was given")
     sharp_min = sharp_jump = None
     try:
         series = sharpness_series(frames, source, moving, erode_px)
@@ -397,12 +474,17 @@ def measure_loop(
     after = stats.get("unfilled_fraction_after_fill_max")
     if after is None:
         notes["unfilled_after_fill"] = "the renderer did not report unfilled pixels after filling"
+    before_max = stats.get("hole_fraction_max")
+    if before_max is None:
+        notes["unfilled_before_fill_max"] = "the renderer did not report its largest hole fraction"
     return LoopQuality(
         seam_error=seam_error(frame_n, frames[0]),
         wrap_step_ratio=float(loop_seam_ratio(frames)),
         unfilled_before_fill=float(stats.get("hole_fraction_mean", 0.0)),
+        unfilled_before_fill_max=None if before_max is None else float(before_max),
         unfilled_after_fill=None if after is None else float(after),
         flicker=flicker,
+        flicker_from=flicker_from,
         motion_fraction=float(moving.mean()),
         sharpness_min=sharp_min,
         sharpness_jump=sharp_jump,
@@ -415,7 +497,8 @@ def check_loop(quality: LoopQuality, thresholds: LoopThresholds = LoopThresholds
 
     * ``seam``: ``seam_error <= max_seam_error`` and ``wrap_step_ratio <= max_wrap_step_ratio``;
     * ``holes``: ``unfilled_after_fill <= max_unfilled_fraction``;
-    * ``flicker``: ``flicker <= max_flicker`` (``None`` with a moving camera);
+    * ``flicker``: ``flicker <= max_flicker`` (``None`` when not measured: a moving camera
+      without a still-camera pass);
     * ``sharpness``: ``sharpness_min >= min_sharpness`` and ``sharpness_jump <= max_sharpness_jump``.
     """
     q, t = quality, thresholds
@@ -426,7 +509,8 @@ def check_loop(quality: LoopQuality, thresholds: LoopThresholds = LoopThresholds
             {"max_seam_error": t.max_seam_error, "max_wrap_step_ratio": t.max_wrap_step_ratio}),
         "holes": LoopCheck(
             "holes", None if q.unfilled_after_fill is None else q.unfilled_after_fill <= t.max_unfilled_fraction,
-            {"unfilled_after_fill": q.unfilled_after_fill, "unfilled_before_fill": q.unfilled_before_fill},
+            {"unfilled_after_fill": q.unfilled_after_fill, "unfilled_before_fill": q.unfilled_before_fill,
+             "unfilled_before_fill_max": q.unfilled_before_fill_max},
             {"max_unfilled_fraction": t.max_unfilled_fraction}),
         "flicker": LoopCheck(
             "flicker", None if q.flicker is None else q.flicker <= t.max_flicker,

@@ -23,6 +23,7 @@ __all__ = [
     "SOURCE_PAPER",
     "SOURCE_CHANGE",
     "SOURCE_MISSING",
+    "SOURCE_SKIPPED",
     "TableRow",
     "paper_rows",
     "change_cells",
@@ -36,6 +37,7 @@ SOURCE_MEASURED = "measured"
 SOURCE_PAPER = "paper"
 SOURCE_CHANGE = "change"
 SOURCE_MISSING = "missing"
+SOURCE_SKIPPED = "skipped"
 
 _NOT_IN_PAPER = unavailable("not in the paper")
 
@@ -48,8 +50,9 @@ class TableRow:
         disaster: disaster key (``"flood"``).
         model: what made the images (``"Ours (paper)"``, ``"metadata prompts + adapter"``, ...).
         cells: metric key -> cell, for every key of :data:`~cinema_dag.evaluation.cells.METRICS`.
-        source: :data:`SOURCE_MEASURED`, :data:`SOURCE_PAPER`, :data:`SOURCE_CHANGE` or
-            :data:`SOURCE_MISSING` (a type not evaluated yet).
+        source: :data:`SOURCE_MEASURED`, :data:`SOURCE_PAPER`, :data:`SOURCE_CHANGE`,
+            :data:`SOURCE_SKIPPED` (an arm that did not run, e.g. no usable adapter; its cells say
+            why) or :data:`SOURCE_MISSING` (a type not evaluated yet).
         n_generated, n_reference: image counts behind a measured row (``None`` otherwise).
         note: free text (adapter version, the paper reference, ...).
     """

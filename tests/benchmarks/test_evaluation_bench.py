@@ -31,3 +31,7 @@ def test_small_cpu_run(capsys, tiny_cache):
     for video in results["video"]:
         assert video["render_wall_s"] > 0 and video["encode_cpu_s"] > 0 and 0 < video["overhead_cpu"] < 5
         assert video["quality"]["unfilled_after_fill"] == 0.0
+        assert video["quality"]["flicker"] == 0.0  # measured for both cameras
+    still, moving = results["video"]  # the moving camera's flicker comes from the still-camera pass, timed too
+    assert still["quality"]["flicker_from"] == "video" and moving["quality"]["flicker_from"] == "still pass (5 frames)"
+    assert "still pass" in out and "without the still pass" in out

@@ -67,15 +67,18 @@ def test_catalogue_rows_for_library_videos(resources, instance, tmp_path):
         ]
     }
     _stage(storage, "disaster_images", "flood", {"images.json": images})
-    _stage(storage, "generated_prompts", "flood", {"prompts.json": []}, {"adapter": "v20250101-0200"})
-    library = [{"name": f"000_{cam}_s{seed}", "image": 0, "camera": cam, "seed": seed}
+    # Later upstream runs (another adapter, other models) must not rewrite an existing video's lineage.
+    _stage(storage, "generated_prompts", "flood", {"prompts.json": []}, {"adapter": "v20990101-0200"})
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        "disaster_images", partition="flood", metadata={"model_id": "some-later-model"}))
+    at_render = {"llm": "cinema-dag/tiny-llm", "text_to_image": "cinema-dag/tiny-text-to-image",
+                 "grounding": "gd-tiny", "segmenter": "sam-tiny", "depth": "cinema-dag/tiny-depth"}
+    library = [{"name": f"000_{cam}_s{seed}", "image": 0, "camera": cam, "seed": seed, "code_version": "0.1.0+gX",
+                "model_ids": at_render, "adapter_version": "v20250101-0200"}
                for cam in ("circle", "none") for seed in (0, 1)]
+    library[-1] = {k: v for k, v in library[-1].items() if k not in ("code_version", "model_ids", "adapter_version")}
     _stage(storage, "cinemagraphs", "flood", {"library.json": library,
                                               **{f"{v['name']}.mp4": v["name"].encode() for v in library}})
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        "disaster_images", partition="flood", metadata={"model_id": "cinema-dag/tiny-text-to-image"}))
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        "motion_masks", partition="flood", metadata={"model_ids": "gd-tiny + sam-tiny"}))
     result = dg.materialize([video_catalogue], resources=resources, instance=instance)
     assert result.success
     rows = json.loads((tmp_path / "artefacts" / "video_catalogue" / "all" / CATALOGUE_FILE).read_text())
@@ -85,8 +88,10 @@ def test_catalogue_rows_for_library_videos(resources, instance, tmp_path):
     assert row["kind"] == "library" and row["alert_id"] is None and row["seed"] == 7
     assert row["prompt"].startswith("a photo of a flood") and row["negative_prompt"] == "people"
     assert row["adapter_version"] == "v20250101-0200" and row["created_at"]
-    assert row["model_ids"] == {"llm": "unknown", "text_to_image": "cinema-dag/tiny-text-to-image",
-                                "grounding": "gd-tiny", "segmenter": "sam-tiny", "depth": "unknown"}
+    assert row["model_ids"] == at_render and row["code_version"] == "0.1.0+gX"
+    older = rows[-1]  # written before lineage was recorded: unknown, never today's values
+    assert older["adapter_version"] == older["code_version"] == "unknown"
+    assert set(older["model_ids"].values()) == {"unknown"}
     import hashlib
 
     assert row["sha1"] == hashlib.sha1(row["video"].rsplit("/", 1)[1].removesuffix(".mp4").encode()).hexdigest()

@@ -1,21 +1,58 @@
-"""LPIPS: a reason instead of a number where its ImageNet backbone is missing (here: always), and
-the distance itself where everything is present (simulated with stand-in modules)."""
+"""LPIPS: a reason instead of a number where a piece it needs is missing (torchvision, the lpips
+package, the ImageNet backbone weights), naming that piece, and the distance itself where
+everything is present (simulated with stand-in modules)."""
 
+import re
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from cinema_dag.evaluation import MetricUnavailable, lpips_distance
+from cinema_dag.evaluation.lpips import LPIPS_NETS
 
 
-def test_unavailable_here_with_the_reason():
-    with pytest.raises(MetricUnavailable, match="torchvision"):
-        lpips_distance()
+def _missing_here() -> str | None:
+    """What this machine lacks for LPIPS, looked up independently of the code under test: a text
+    the reason must contain, or None when everything is present."""
+    try:
+        import torchvision  # noqa: F401
+    except Exception:  # an ill-matched wheel fails with RuntimeError, not only ImportError
+        return "torchvision"
+    try:
+        import lpips  # noqa: F401
+    except ImportError:
+        return "the lpips package"
+    checkpoint = Path(torch.hub.get_dir()) / "checkpoints" / LPIPS_NETS["alex"]
+    return None if checkpoint.is_file() else str(checkpoint)
+
+
+def test_on_this_machine_the_reason_names_what_is_missing():
+    missing = _missing_here()
+    if missing is None:  # everything present: a real distance, 0 for an image with itself
+        image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        assert lpips_distance()(image, image) == pytest.approx(0.0, abs=1e-6)
+    else:
+        with pytest.raises(MetricUnavailable, match=re.escape(missing)):
+            lpips_distance()
     with pytest.raises(ValueError, match="unknown LPIPS backbone 'resnet'"):
         lpips_distance("resnet")
+
+
+def test_without_torchvision_the_reason_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # `import torchvision` now fails
+    with pytest.raises(MetricUnavailable, match="no torchvision for LPIPS's ImageNet alex backbone"):
+        lpips_distance()
+
+
+def test_without_the_lpips_package_the_reason_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", types.ModuleType("torchvision"))
+    monkeypatch.setitem(sys.modules, "lpips", None)
+    with pytest.raises(MetricUnavailable, match="the lpips package"):
+        lpips_distance()
 
 
 @pytest.fixture
