@@ -139,12 +139,15 @@ def _optional() -> set[str]:
     return set().union(*(dists for name, dists in _extras().items() if name != "dev"))
 
 
-def _undeclared(folder: str, declared: set[str]) -> list[str]:
+def _undeclared(folder: str, declared: set[str], optional: frozenset[str] = frozenset()) -> list[str]:
+    """Imports under ``folder`` no ``declared`` distribution provides; one from an ``optional``
+    distribution passes where every import of it sits behind an ImportError guard."""
     problems = []
     for name, files in sorted(_imports(ROOT / folder).items()):
         dists = _providers(name)
-        if not dists & declared:
-            problems.append(f"{name} (imported by {sorted(files)}) comes from {sorted(dists)}, not declared")
+        if dists & declared or (dists & optional and all(files.values())):
+            continue
+        problems.append(f"{name} (imported by {sorted(files)}) comes from {sorted(dists)}, not declared")
     return problems
 
 
@@ -185,8 +188,9 @@ def test_every_optional_extra_is_explained_and_imported():
 
 
 def test_every_package_tests_and_benchmarks_import_is_declared():
-    declared = _runtime() | _extras()["dev"]
-    assert _undeclared("tests", declared) + _undeclared("benchmarks", declared) == []
+    # Tests may probe an optional extra (is LPIPS possible here?), behind a guard like the code's.
+    declared, optional = _runtime() | _extras()["dev"], frozenset(_optional())
+    assert _undeclared("tests", declared, optional) + _undeclared("benchmarks", declared) == []
 
 
 def test_every_runtime_dependency_is_imported_or_needed_for_a_stated_reason():
