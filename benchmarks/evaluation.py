@@ -18,10 +18,10 @@ What is timed (CPU unless ``--device cuda``), on real photos bundled with scikit
 Loop measures: one ``--frames``-frame ``--video-size``² loop per camera (``none``, ``circle``),
 rendered (``CinemagraphRenderer.render``) and encoded as the ``cinemagraphs`` asset does (MP4 +
 GIF + poster), then measured as the asset does: frame N rendered once more, for the moving camera
-the still-camera pass that measures its flicker (``render_still_pass``, what the asset renders with
-``still_pass: true``; ``--still-pass-frames`` frames, 0 = none), then ``measure_loop`` and
-``check_loop``. Target: the measures add at most 10 % to render + encode; the overhead is printed
-with and without the pass (which costs about one renderer set-up).
+the still-camera pass that measures its flicker (``render_still_pass``: a few frames of the video's
+own renderer with the camera still, as the asset renders by default; ``--still-pass-frames``
+frames, 0 = none), then ``measure_loop`` and ``check_loop``. Target: the measures add at most 10 %
+to render + encode; the overhead is printed with and without the pass.
 
 Every figure is given twice: wall-clock seconds, and CPU seconds of this process and its children
 (ffmpeg) -- on a shared machine the wall clock also counts other programs' turns on the cores,
@@ -219,8 +219,7 @@ def bench_video(args: argparse.Namespace) -> list[dict]:
             encode = clock.lap()
             frame_n = renderer.render_frame(args.frames)[0].cpu().numpy()
             extra_frame = clock.lap()
-            still = (render_still_pass(ldi, flow, num_frames=args.frames, count=args.still_pass_frames,
-                                       device=args.device)
+            still = (render_still_pass(renderer, args.still_pass_frames)
                      if not path.is_still and args.still_pass_frames else None)
             still_pass = clock.lap()
             quality = measure_loop(result.frames, frame_n, image, flow, result.stats, still_camera=path.is_still,

@@ -9,8 +9,9 @@ each loading its models again. An alert must become a video in seconds, so
 2. image (Stable Diffusion), 3. motion mask (GroundingDINO → SAM), 4. depth (DPT),
 5. cinemagraph (LDI, motion field, 3D symmetric animation along the type's camera path),
    then its loop measured (:func:`cinema_dag.cinemagraph.quality.measure_loop`: seam, unfilled
-   pixels, flicker where the camera is still, sharpness): a visible seam or unfilled pixels refuse
-   the video (:class:`LoopQualityError`) — the thresholds of the ``cinemagraphs`` checks,
+   pixels, flicker on a still-camera pass of the same loop, sharpness): a visible seam, unfilled
+   pixels or flicker refuse the video (:class:`LoopQualityError`) — the thresholds of the
+   ``cinemagraphs`` checks,
 6. alert card (headline and instruction burned in, :mod:`.card`),
 7. speech (espeak-ng, :mod:`.tts`): the loop is repeated to cover the spoken headline, the audio
    muxed into the MP4.
@@ -51,10 +52,11 @@ __all__ = [
     "render_alert_video",
 ]
 
-#: The loop checks (:data:`cinema_dag.cinemagraph.quality.LOOP_CHECKS`) that refuse an alert video: a
-#: seam or unfilled (black) pixels are defects anyone sees at once; flicker and sharpness are measured
-#: and reported (the caption band is added after the measure, so it is not part of it).
-BLOCKING_LOOP_CHECKS = ("seam", "holes")
+#: The loop checks (:data:`cinema_dag.cinemagraph.quality.LOOP_CHECKS`) that refuse an alert video, as
+#: they block a library video: a seam, unfilled (black) pixels or still content that flickers are
+#: defects anyone sees at once; sharpness is measured and reported (the caption band is added after
+#: the measure, so it is not part of it).
+BLOCKING_LOOP_CHECKS = ("seam", "holes", "flicker")
 
 #: The silent loop while the speech is added (removed once the MP4 with audio is written).
 _SILENT_VIDEO = "video_silent.mp4"
@@ -186,7 +188,7 @@ def render_alert_video(
 
     Raises:
         ValueError: caption or speech asked for without a headline.
-        LoopQualityError: the loop has a seam or unfilled pixels (nothing is encoded).
+        LoopQualityError: the loop has a seam, unfilled pixels or flicker (nothing is encoded).
     """
     # 1. Check inputs
     from cinema_dag.cinemagraph import (
@@ -199,7 +201,7 @@ def render_alert_video(
         write_mp4,
         write_poster,
     )
-    from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_loop
+    from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_loop, render_still_pass
     from cinema_dag.text.prompts import generate_prompts
     from cinema_dag.vision.depth import estimate_depth
     from cinema_dag.vision.generate import generate_images
@@ -240,8 +242,10 @@ def render_alert_video(
     with _timed(timings, "measure"):
         # Frame N is rendered only to prove that it reproduces frame 0 (the seam).
         frame_n = renderer.render_frame(settings.num_frames)[0].cpu().numpy()
+        # A moving camera's flicker shows only with the camera still: a few frames of the same loop.
+        still = None if path.is_still else render_still_pass(renderer)
         quality = measure_loop(rendered.frames, frame_n, ldi.colors[0], flow, rendered.stats,
-                               still_camera=path.is_still)
+                               still_camera=path.is_still, still_frames=still)
         checks = check_loop(quality, settings.loop_thresholds or LoopThresholds())
     if any(checks[c].passed is False for c in BLOCKING_LOOP_CHECKS):
         raise LoopQualityError(quality, checks)

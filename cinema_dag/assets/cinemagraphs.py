@@ -77,12 +77,10 @@ class CinemagraphConfig(dg.Config):
         default=DEFAULT_FILL_HOLES,
         description="Fill pixels no point reaches. Off only to debug: they stay black and fail no_unfilled_pixels.")
     still_pass: bool = Field(
-        default=False,
-        description="no_flicker_outside_motion for a moving camera: render a still-camera pass of the same loop "
-                    "(still_pass_frames frames, once per image and seed, shared by its moving cameras) and measure "
-                    "its flicker. Off by default: the pass costs about one renderer set-up, more than the measures' "
-                    "10 % budget for a lone video (benchmarks/evaluation.py); off, the check says 'not measured' "
-                    "for those videos.")
+        default=True,
+        description="no_flicker_outside_motion for a moving camera: render still_pass_frames frames of the same "
+                    "loop with the camera still (from the video's own renderer: a few frames' time) and measure "
+                    "their flicker. Off, the check says 'not measured' for those videos.")
     still_pass_frames: int = Field(
         default=DEFAULT_STILL_PASS_FRAMES, ge=2, le=1201,
         description="Frames of the still-camera pass: 0, N and evenly spread ones between.")
@@ -159,7 +157,6 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
     with store.stage("cinemagraphs", key, {"num_frames": config.num_frames, "fps": config.fps}) as out:
         for i, flow in enumerate(flows):
             ldi = read_ldi(ldi_folder, i)
-            still_passes: dict[int, Any] = {}  # seed -> still-camera frames, shared by the moving cameras
             for kind in kinds:
                 for seed in config.seeds:
                     path = camera_path(kind, config.num_frames, scale=config.camera_scale, seed=seed)
@@ -172,12 +169,11 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
                     with timed(context, "measure", timings):
                         # Frame N is rendered only to prove it reproduces frame 0 (the seam).
                         frame_n = renderer.render_frame(config.num_frames)[0].cpu().numpy()
-                        if not path.is_still and config.still_pass and seed not in still_passes:
-                            # Flicker needs a still camera: the same loop, a few frames, camera still.
-                            still_passes[seed] = render_still_pass(ldi, flow, num_frames=config.num_frames,
-                                                                   count=config.still_pass_frames, **options)
+                        # Flicker needs a still camera: the same loop, a few frames, camera still.
+                        still = (render_still_pass(renderer, config.still_pass_frames)
+                                 if config.still_pass and not path.is_still else None)
                         quality = measure_loop(result.frames, frame_n, ldi.colors[0], flow, result.stats,
-                                               still_camera=path.is_still, still_frames=still_passes.get(seed))
+                                               still_camera=path.is_still, still_frames=still)
                         verdict = check_loop(quality, thresholds)
                     frames = _resize(result.frames, config.width)
                     name = cinemagraph_stem(i, kind, seed)
@@ -266,7 +262,7 @@ def _quality_markdown(library: list[dict]) -> str:
 #: The note (LoopQuality.notes key) that says why a verdict's measure was not taken.
 _NOTE_OF_VERDICT = {"holes": "unfilled_after_fill", "flicker": "flicker", "sharpness": "sharpness"}
 #: What makes a verdict measurable where the config can.
-_HOW_TO_MEASURE = {"flicker": "set still_pass: true to measure a moving camera's flicker on a still-camera pass"}
+_HOW_TO_MEASURE = {"flicker": "leave still_pass on to measure a moving camera's flicker on a still-camera pass"}
 
 
 def _check_result(check: str, verdicts: list) -> dg.AssetCheckResult:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from copy import copy as shallow_copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,15 +207,9 @@ class CinemagraphRenderer:
         height, width = ldi.size
         flow = _check_flow(flow, (height, width))
         self.num_frames = check_positive_int(num_frames, "num_frames")
-        path = camera if isinstance(camera, CameraPath) else camera_path(camera, self.num_frames, seed=seed)
-        if self.num_frames % path.period:
-            raise ValueError(f"the camera period {path.period} must divide num_frames={self.num_frames}")
-        if zoom == "auto":
-            zoom_value = overscan_zoom(path, ldi.depth, focal=ldi.focal)
-        elif isinstance(zoom, (int, float)) and not isinstance(zoom, bool) and 0.25 <= zoom <= 4.0:
-            zoom_value = float(zoom)
-        else:
-            raise ValueError(f'`zoom` must be "auto" or a number in [0.25, 4]; got {zoom!r}')
+        self.seed = seed
+        self._ldi = ldi
+        path, zoom_value = self._resolve_camera(camera, zoom)
         if kernel not in KERNELS:
             raise ValueError(f"unknown `kernel` {kernel!r}; valid kernels are: {', '.join(KERNELS)}")
         self.fade = fade_frames(self.num_frames, crossfade)
@@ -244,32 +239,13 @@ class CinemagraphRenderer:
         rgba[:n_points, 3] = 255
         self._colors32 = torch.from_numpy(rgba).to(dev).view(torch.int32).view(-1)  # packed RGBA
 
-        # 3. Projection constants. Rendering camera: focal s*f, principal point (ox, oy); a point
-        # at pixel x and depth Z lands at  x' + q = (A - a_t) / (Z - cz)  with
-        # A = Z (s (x - ox) + ox + q) and a_t = s f cx + (ox + q) cz; q = PAD + 0.5 folds the
-        # rounding and the grid's border into the constants. (2, P) rows: the same op on a (P, 2)
-        # layout is 5-10x slower on CPU.
-        s, f = self.zoom, float(ldi.focal)
-        ox, oy = (width - 1) / 2.0, (height - 1) / 2.0
-        self._f, self._ox, self._oy = f, ox, oy
-        z = torch.from_numpy(ldi.depths.reshape(-1).take(flat)).to(**f32)
-        xy = torch.from_numpy(np.stack([col, row]).astype(np.float32)).to(dev)  # (2, P)
-        centre = torch.tensor([[ox], [oy]], **f32)
-        self._z = z
-        self._ab = (z[None] * (s * (xy - centre) + centre + (PAD + 0.5))).contiguous()
-        self._keys = torch.empty(n_points, dtype=torch.int64, device=dev)
-        self._keys.view(torch.int32).view(-1, 2)[:, LO_WORD] = torch.arange(n_points, dtype=torch.int32, device=dev)
-        self._pix = torch.empty(n_points, dtype=torch.int64, device=dev)
-        self._uv = torch.empty((2, n_points), **f32)
-        self._r = torch.empty(n_points, **f32)
-        self._pixf = torch.empty(n_points, **f32)
-        self._buffer = self.grid.new_buffer(self.empty, dev)
-        self._crack_work = torch.empty(2 * self.grid.numel, dtype=torch.int64, device=dev)
+        # 3. Projection constants (per zoom) and the per-pose buffers.
+        self._f = float(ldi.focal)
+        self._ox, self._oy = (width - 1) / 2.0, (height - 1) / 2.0
+        self._z = torch.from_numpy(ldi.depths.reshape(-1).take(flat)).to(**f32)
+        self._xy = torch.from_numpy(np.stack([col, row]).astype(np.float32)).to(dev)  # (2, P)
         self._tolerance = crack_tolerance()
-        self._frame32 = torch.zeros(self.grid.numel, dtype=torch.int32, device=dev)
-        self._pose: tuple[float, float, float] | None = None
-        self._holes_now = 0
-        self._base32: torch.Tensor | None = None  # still camera: the frame before moving colours
+        self._project()
 
         # 4. Which moving points get colours: with a still camera only those that win a pixel in
         # its single pose (the visible surface); with a moving camera all of them.
@@ -283,12 +259,13 @@ class CinemagraphRenderer:
         self._slot[torch.from_numpy(needed + n_static).to(dev)] = torch.arange(len(needed), device=dev)
         m_layer, m_row, m_col = layer[n_static:][needed], row[n_static:][needed], col[n_static:][needed]
         self.n_coloured = len(needed)
+        # Decided by the camera, not by the scene (a still pose may happen to show every moving point).
+        self._colours_every_moving_point = not path.is_still
 
         # 5. Per layer: texture, trajectories of both copies, switch times.
         n = self.n_coloured
         self._start = torch.from_numpy(np.stack([m_col, m_row], 1).astype(np.float32)).to(dev)  # (K, 2) px
-        self._live = torch.empty((n, 2), **f32)  # forward copy: normalised position, stepped per frame
-        self._forward: list[EulerIntegrator] = []
+        self._layer_flows: list[tuple[int, int, torch.Tensor]] = []  # (lo, hi, flow) per moving layer
         # Backward copy: N + 1 displacements per point in 1/2^q px, int16 (entry 0 is zero).
         bound = self.num_frames * float(np.abs(fields).max(initial=0.0)) + 2.0
         self._disp_bits = int(min(8, max(0, math.floor(math.log2(32000.0 / bound)))))
@@ -304,7 +281,7 @@ class CinemagraphRenderer:
             lo, hi = (int(i) for i in np.searchsorted(m_layer, [k, k + 1]))
             flow_k = torch.from_numpy(fields[k]).to(**f32)
             start = self._start[lo:hi]
-            self._forward.append(EulerIntegrator(flow_k, start, -1, buffer=self._live[lo:hi]))
+            self._layer_flows.append((lo, hi, flow_k))
             ahead = EulerIntegrator(flow_k, start, 1)
             behind = EulerIntegrator(flow_k, start, -1)
             speed_k = torch.from_numpy(np.abs(fields[k][m_row[lo:hi], m_col[lo:hi]]).sum(1)).to(**f32)
@@ -340,7 +317,7 @@ class CinemagraphRenderer:
                 kernel=kernel if k == 0 else "linear", detail=detail, device=dev,
             )
             self._gathers.append(_LayerGather(lo, hi, texture, (c0, r0)))
-        self._forward_step = 0
+        self._start_forward()
         self._switch = torch.from_numpy(switch_times(
             (height, width), m_row, m_col, self.num_frames, self.fade, seed=seed,
             fresh_forward=np.concatenate(fresh_f) if fresh_f else None,
@@ -370,6 +347,75 @@ class CinemagraphRenderer:
         }
 
     # ------------------------------------------------------------------------------------------
+    def with_camera(self, camera: CameraPath | str, zoom: float | str = "auto") -> CinemagraphRenderer:
+        """The same loop under another camera, without preparing the scene again.
+
+        The points, textures, trajectories and cross-fade pattern are shared (read-only); only the
+        projection and the per-frame state are new, so this costs a small part of the set-up. The
+        quality measures use it for a still-camera pass of a video whose camera moves (flicker
+        outside the moving region is only visible with a still camera).
+
+        A renderer made for a still camera colours only the moving points its one pose shows, so it
+        cannot take a moving camera: make the moving one first.
+
+        Args:
+            camera: as in the constructor (a path kind is built with this renderer's ``seed``).
+            zoom: as in the constructor.
+        """
+        path, zoom_value = self._resolve_camera(camera, zoom)
+        if not path.is_still and not self._colours_every_moving_point:
+            raise ValueError("this renderer was made for a still camera and colours only the moving points that "
+                             "camera sees; make the renderer with the moving camera, then ask it for a still one")
+        other = shallow_copy(self)
+        other.path, other.zoom = path, zoom_value
+        other.stats = {**self.stats, "camera": path.kind, "camera_period": path.period,
+                       "camera_amplitude": list(path.amplitude), "zoom": zoom_value}
+        other._project()
+        other._start_forward()
+        return other
+
+    def _resolve_camera(self, camera: CameraPath | str, zoom: float | str) -> tuple[CameraPath, float]:
+        path = camera if isinstance(camera, CameraPath) else camera_path(camera, self.num_frames, seed=self.seed)
+        if self.num_frames % path.period:
+            raise ValueError(f"the camera period {path.period} must divide num_frames={self.num_frames}")
+        if zoom == "auto":
+            return path, overscan_zoom(path, self._ldi.depth, focal=self._ldi.focal)
+        if isinstance(zoom, (int, float)) and not isinstance(zoom, bool) and 0.25 <= zoom <= 4.0:
+            return path, float(zoom)
+        raise ValueError(f'`zoom` must be "auto" or a number in [0.25, 4]; got {zoom!r}')
+
+    def _project(self) -> None:
+        """Projection constants of the zoom, and fresh per-pose buffers.
+
+        Rendering camera: focal s*f, principal point (ox, oy); a point at pixel x and depth Z lands
+        at  x' + q = (A - a_t) / (Z - cz)  with A = Z (s (x - ox) + ox + q) and
+        a_t = s f cx + (ox + q) cz; q = PAD + 0.5 folds the rounding and the grid's border into the
+        constants. (2, P) rows: the same op on a (P, 2) layout is 5-10x slower on CPU.
+        """
+        dev, n_points = self.device, self.n_points
+        f32 = dict(dtype=torch.float32, device=dev)
+        centre = torch.tensor([[self._ox], [self._oy]], **f32)
+        self._ab = (self._z[None] * (self.zoom * (self._xy - centre) + centre + (PAD + 0.5))).contiguous()
+        self._keys = torch.empty(n_points, dtype=torch.int64, device=dev)
+        self._keys.view(torch.int32).view(-1, 2)[:, LO_WORD] = torch.arange(n_points, dtype=torch.int32, device=dev)
+        self._pix = torch.empty(n_points, dtype=torch.int64, device=dev)
+        self._uv = torch.empty((2, n_points), **f32)
+        self._r = torch.empty(n_points, **f32)
+        self._pixf = torch.empty(n_points, **f32)
+        self._buffer = self.grid.new_buffer(self.empty, dev)
+        self._crack_work = torch.empty(2 * self.grid.numel, dtype=torch.int64, device=dev)
+        self._frame32 = torch.zeros(self.grid.numel, dtype=torch.int32, device=dev)
+        self._pose: tuple[float, float, float] | None = None
+        self._holes_now = 0
+        self._base32: torch.Tensor | None = None  # still camera: the frame before moving colours
+
+    def _start_forward(self) -> None:
+        """The forward copy's trajectories at frame 0 (stepped as frames are rendered)."""
+        self._live = torch.empty((self.n_coloured, 2), dtype=torch.float32, device=self.device)
+        self._forward = [EulerIntegrator(flow, self._start[lo:hi], -1, buffer=self._live[lo:hi])
+                         for lo, hi, flow in self._layer_flows]
+        self._forward_step = 0
+
     def _centre(self, t: int) -> tuple[float, float, float]:
         return tuple(float(c) for c in self.path.centres([t])[0])  # type: ignore[return-value]
 

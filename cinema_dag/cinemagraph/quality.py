@@ -288,9 +288,8 @@ def flicker_outside(frames: np.ndarray, region: np.ndarray) -> float:
 def still_pass_times(num_frames: int, count: int = DEFAULT_STILL_PASS_FRAMES) -> list[int]:
     """Frame numbers of the still-camera pass: 0 first, ``num_frames`` (N) last, the rest evenly
     spread between (the cross-fade and the hole filler act at different times of the loop),
-    ascending (the renderer steps its forward copy only forwards). The pass's cost is mostly the
-    renderer's set-up (the loop's Euler integration), not these frames; ``benchmarks/evaluation.py``
-    times it.
+    ascending (the renderer steps its forward copy only forwards); ``benchmarks/evaluation.py``
+    times the pass.
 
     Example:
         >>> still_pass_times(60), still_pass_times(3, 5), still_pass_times(60, 2)
@@ -303,33 +302,28 @@ def still_pass_times(num_frames: int, count: int = DEFAULT_STILL_PASS_FRAMES) ->
     return sorted({round(i * num_frames / (count - 1)) for i in range(count)})
 
 
-def render_still_pass(ldi: Any, flow: np.ndarray, *, num_frames: int, count: int = DEFAULT_STILL_PASS_FRAMES,
-                      **renderer_options: Any) -> np.ndarray:
-    """The frames :func:`still_pass_times` of a loop rendered with a still camera.
+def render_still_pass(renderer: Any, count: int = DEFAULT_STILL_PASS_FRAMES) -> np.ndarray:
+    """The frames :func:`still_pass_times` of a video's loop rendered with the camera standing still.
 
     A video whose camera moves cannot show flicker (every pixel may change); the same loop with the
-    camera standing still can, and only through the renderer (moving colours leaking out of the
-    moving region, the hole filler, the cross-fade). Give the video's LDI, flow, frame count and
-    its other renderer options (``seed``, ``kernel``, ``crossfade``, ``fill_holes``, ``device``):
-    only the camera differs. The result goes to :func:`measure_loop` as ``still_frames``.
+    camera still can, and only through the renderer (moving colours leaking out of the moving
+    region, the hole filler, the cross-fade). The pass comes from the video's own renderer
+    (:meth:`~cinema_dag.cinemagraph.animate.CinemagraphRenderer.with_camera`): the same points,
+    textures, trajectories and cross-fade pattern, so it costs a few frames, not a second set-up.
+    The result goes to :func:`measure_loop` as ``still_frames``.
 
     Args:
-        ldi: the video's :class:`~cinema_dag.cinemagraph.ldi.LayeredDepthImage`.
-        flow: its ``(H, W, 2)`` velocity field.
-        num_frames: its loop length N.
+        renderer: the video's :class:`~cinema_dag.cinemagraph.animate.CinemagraphRenderer` (its
+            camera moves: a renderer made for a still camera is its own still pass).
         count: frames to render (default :data:`DEFAULT_STILL_PASS_FRAMES`).
-        renderer_options: keyword arguments of
-            :class:`~cinema_dag.cinemagraph.animate.CinemagraphRenderer` except ``camera``.
 
     Returns:
         ``uint8 (K, H, W, 3)``, frame 0 first and frame N last.
     """
-    if "camera" in renderer_options:
-        raise ValueError("the still-camera pass sets its own camera; do not pass `camera`")
-    from .animate import CinemagraphRenderer  # noqa: PLC0415 - the renderer imports torch
-
-    renderer = CinemagraphRenderer(ldi, flow, num_frames=num_frames, camera="none", **renderer_options)
-    return np.stack([renderer.render_frame(t)[0].cpu().numpy() for t in still_pass_times(num_frames, count)])
+    if renderer.path.is_still:
+        raise ValueError("the video's camera is still: measure its flicker on the video itself")
+    still = renderer.with_camera("none")
+    return np.stack([still.render_frame(t)[0].cpu().numpy() for t in still_pass_times(renderer.num_frames, count)])
 
 
 @dataclass

@@ -229,3 +229,62 @@ class TestDeterminismAndInputs:
             render_cinemagraph(ldi, flow, zoom=0.0)
         with pytest.raises(ValueError, match="`t`"):
             CinemagraphRenderer(ldi, flow, num_frames=4).render_frame(5)
+
+
+class TestWithCamera:
+    """A renderer's ``with_camera``: the same loop under another camera, without a second set-up."""
+
+    N = 12
+
+    def _scene(self):
+        image = textured(48, 64, seed=5)
+        depth = np.full((48, 64), 4.0, np.float32)
+        depth[6:24, 20:44] = 1.5  # a near block: parallax, disocclusions
+        mask = np.zeros((48, 64), bool)
+        mask[28:, :] = True
+        return build_ldi(image, depth), motion_field("flood", mask, depth)
+
+    def _frames(self, renderer):
+        return np.stack([renderer.render_frame(t)[0].numpy().copy() for t in range(self.N + 1)])
+
+    def test_equals_a_renderer_made_for_that_camera(self):
+        ldi, flow = self._scene()
+        circle = CinemagraphRenderer(ldi, flow, num_frames=self.N, camera="circle", seed=3)
+        swing = camera_path("swing", self.N, seed=3)
+        derived = self._frames(circle.with_camera(swing))
+        fresh = self._frames(CinemagraphRenderer(ldi, flow, num_frames=self.N, camera=swing, seed=3))
+        assert np.array_equal(derived, fresh)
+        assert np.array_equal(derived[0], derived[-1])  # the seam stays exact
+
+    def test_a_still_pass_of_a_moving_renderer_is_the_still_loop(self):
+        ldi, flow = self._scene()
+        moving = CinemagraphRenderer(ldi, flow, num_frames=self.N, camera="circle", seed=3)
+        derived = moving.with_camera("none")
+        assert derived.zoom == 1.0 and derived.path.is_still and moving.zoom > 1.0
+        still = self._frames(derived)
+        fresh = self._frames(CinemagraphRenderer(ldi, flow, num_frames=self.N, camera="none", seed=3))
+        outside = (flow == 0).all(-1)
+        assert np.array_equal(still[:, outside], fresh[:, outside])  # still content: bit for bit
+        assert np.abs(still.astype(int) - fresh).mean() < 1.0  # the moving region: the same loop
+        assert np.array_equal(still[0], still[-1]) and np.array_equal(still[0], fresh[0])
+        assert (still[:, outside] == still[0][outside]).all()  # no flicker outside the moving region
+
+    def test_the_original_keeps_rendering_its_own_camera(self):
+        ldi, flow = self._scene()
+        moving = CinemagraphRenderer(ldi, flow, num_frames=self.N, camera="circle", seed=3)
+        before = self._frames(moving)
+        still = moving.with_camera("none")
+        interleaved = []
+        for t in range(self.N + 1):  # both step their own forward copies and pose buffers
+            still.render_frame(self.N - t)
+            interleaved.append(moving.render_frame(t)[0].numpy().copy())
+        assert np.array_equal(np.stack(interleaved), before)
+        assert moving.stats["camera"] == "circle" and still.stats["camera"] == "none"
+
+    def test_a_still_renderer_refuses_a_moving_camera(self):
+        ldi, flow = self._scene()
+        still = CinemagraphRenderer(ldi, flow, num_frames=self.N, camera="none")
+        with pytest.raises(ValueError, match="made for a still camera"):
+            still.with_camera("circle")
+        with pytest.raises(ValueError, match="must divide"):
+            CinemagraphRenderer(ldi, flow, num_frames=self.N, camera="circle").with_camera(camera_path("circle", 5))

@@ -111,11 +111,16 @@ def _scene(layers=2):
     return image, build_ldi(image, depth, num_layers=layers), motion_field("flood", mask, depth)
 
 
+def _renderer(camera="none", fill_holes=True, num_frames=12, layers=2):
+    _, ldi, flow = _scene(layers)
+    path = camera if camera == "none" else camera_path(camera, num_frames, amplitude=(0.15, 0.0, 0.0))
+    return CinemagraphRenderer(ldi, flow, num_frames=num_frames, camera=path, zoom=1.0, fill_holes=fill_holes)
+
+
 def _loop(camera="none", fill_holes=True, num_frames=12, layers=2):
     """The scene rendered by the engine: picture, flow, the render and frame N."""
-    image, ldi, flow = _scene(layers)
-    path = camera if camera == "none" else camera_path(camera, num_frames, amplitude=(0.15, 0.0, 0.0))
-    renderer = CinemagraphRenderer(ldi, flow, num_frames=num_frames, camera=path, zoom=1.0, fill_holes=fill_holes)
+    image, _, flow = _scene(layers)
+    renderer = _renderer(camera, fill_holes, num_frames, layers)
     result = renderer.render()
     frame_n = renderer.render_frame(num_frames)[0].numpy().copy()
     return image, flow, result, frame_n
@@ -190,20 +195,19 @@ class TestStillPass:
             still_pass_times(12, 1)
 
     def test_the_pass_is_the_still_loop_at_those_times(self):
-        _, ldi, flow = _scene()
-        still = render_still_pass(ldi, flow, num_frames=12, count=4)
+        still = render_still_pass(_renderer("swing"), count=4)
         _, _, video, frame_n = _loop("none")
         assert still.shape == (4, 72, 96, 3) and still.dtype == np.uint8
         for frame, t in zip(still, still_pass_times(12, 4), strict=True):
             expected = frame_n if t == 12 else video.frames[t]
             assert np.array_equal(frame, expected), t  # the same loop, only the camera is still
-        with pytest.raises(ValueError, match="camera"):
-            render_still_pass(ldi, flow, num_frames=12, camera="swing")
+        with pytest.raises(ValueError, match="camera is still"):
+            render_still_pass(_renderer("none"))
 
     def test_a_moving_camera_gets_its_flicker_from_the_pass(self):
-        image, ldi, flow = _scene()
+        image, _, flow = _scene()
         _, _, result, frame_n = _loop(camera="swing")
-        still = render_still_pass(ldi, flow, num_frames=12)
+        still = render_still_pass(_renderer("swing"))
         quality = measure_loop(result.frames, frame_n, image, flow, result.stats, still_camera=False,
                                still_frames=still)
         assert quality.flicker == 0.0 and quality.flicker_from == "still pass (5 frames)"

@@ -101,8 +101,8 @@ def test_hole_filling_off_with_a_moving_camera_fails_the_holes_check(upstream, r
 
 
 
-def test_with_the_still_pass_the_default_camera_gets_its_flicker_measured(upstream, resources, instance, tmp_path):
-    result = _run(resources, instance, still_pass=True)  # cameras: auto, the flood's own (moving) path
+def test_by_default_the_default_camera_gets_its_flicker_measured(upstream, resources, instance, tmp_path):
+    result = _run(resources, instance)  # cameras: auto, the flood's own (moving) path; still_pass: on
     assert result.success
     (video,) = json.loads((tmp_path / "artefacts" / "cinemagraphs" / "flood" / LIBRARY_FILE).read_text())
     assert video["camera"] == default_camera_kind("flood") != "none"
@@ -112,8 +112,8 @@ def test_with_the_still_pass_the_default_camera_gets_its_flicker_measured(upstre
     assert "not_measured" not in flicker.metadata
 
 
-def test_by_default_flicker_not_measured_is_said_and_never_a_silent_pass(upstream, resources, instance):
-    result = _run(resources, instance)  # the default camera moves and no still-camera pass is rendered
+def test_flicker_not_measured_is_said_and_never_a_silent_pass(upstream, resources, instance):
+    result = _run(resources, instance, still_pass=False)  # the default camera moves, no still-camera pass
     assert result.success  # not a defect anyone saw: it warns, it does not block
     checks = _checks(result)
     flicker = checks["no_flicker_outside_motion"]
