@@ -54,6 +54,9 @@ ALERT_CONTENT_TYPES = (
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MOIS_URL = "https://www.safetydata.go.kr/V2/api/DSSP-IF-00247"
 DEFAULT_MOIS_KEY_ENV = "CINEMA_DAG_MOIS_API_KEY"
+#: After an outage the disaster-message source reads back at most this many days before today: a
+#: message older than that describes a hazard that is over, and rendering it now would mislead.
+DEFAULT_MOIS_CATCH_UP_DAYS = 2
 _SECRET_PARAMS = {"servicekey", "apikey", "api_key", "key", "token"}
 KST = timezone(timedelta(hours=9))
 #: Inbox files modified this recently (seconds) wait for the next poll: a copy may be in progress.
@@ -302,6 +305,16 @@ class HttpSource:
         return deliveries, new_state
 
 
+def _shift_day(day: str, days: int) -> str:
+    """``YYYYMMDD`` moved by ``days`` calendar days (the API's ``crtDt`` form, which sorts as text).
+
+    Example:
+        >>> _shift_day("20241231", 1), _shift_day("20240301", -1)
+        ('20250101', '20240229')
+    """
+    return (datetime.strptime(day, "%Y%m%d") + timedelta(days=days)).strftime("%Y%m%d")
+
+
 class MoisSource:
     """The disaster-message API (``DSSP-IF-00247``): each day's (KST) records, only the new pages.
 
@@ -309,17 +322,19 @@ class MoisSource:
     logged). Records come in ascending order, so the state keeps the day and the number of its
     records already read; a poll fetches the page holding record ``total + 1`` through the last page
     (at most ``max_pages``). When the day has changed since the last poll, the old day is read to its
-    end first — a record created just before midnight may reach the API after it — and only then
-    today's records from the first. Error pages (bad key …) are delivered as they are, so the
-    reader reports the API's code.
+    end first — a record created just before midnight may reach the API after it — then every day
+    after it in turn, up to today; after a longer outage, days more than ``catch_up_days`` before
+    today are skipped (their hazards are over). Error pages (bad key …) are delivered as they are, so
+    the reader reports the API's code.
     """
 
     def __init__(self, *, url: str = DEFAULT_MOIS_URL, key_env: str = DEFAULT_MOIS_KEY_ENV, region: str | None = None,
                  rows: int = 100, max_pages: int = 5, allowed_hosts: tuple[str, ...] | list[str] = (),
-                 max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT, today=None):
+                 max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT,
+                 catch_up_days: int = DEFAULT_MOIS_CATCH_UP_DAYS, today=None):
         self.url, self.key_env, self.region = url, key_env, region
         self.name = f"mois:{url}"
-        self.rows, self.max_pages = rows, max_pages
+        self.rows, self.max_pages, self.catch_up_days = rows, max_pages, catch_up_days
         self.allowed_hosts = tuple(allowed_hosts) or ((urlsplit(url).hostname or ""),)
         self.max_bytes, self.timeout = max_bytes, timeout
         self._today = today or (lambda: datetime.now(KST).strftime("%Y%m%d"))
@@ -338,13 +353,16 @@ class MoisSource:
         if not key:
             raise SourceError(f"the disaster-message API key is missing: set the environment variable {self.key_env}")
         today = self._today()
+        earliest = _shift_day(today, -self.catch_up_days)
         day, done = (state["day"], int(state.get("total", 0))) if state.get("day") else (today, 0)
+        if day < earliest:
+            day, done = earliest, 0
         deliveries: list[Delivery] = []
         while True:
             done, complete = self._read_day(key, day, done, deliveries)
-            if day == today or not complete:
+            if day >= today or not complete:
                 return deliveries, {"day": day, "total": done}
-            day, done = today, 0  # the earlier day is read to its end: on to today
+            day, done = _shift_day(day, 1), 0  # the earlier day is read to its end: on to the next
 
     def _read_day(self, key: str, day: str, done: int, deliveries: list[Delivery]) -> tuple[int, bool]:
         """Read ``day``'s pages from record ``done + 1`` on into ``deliveries`` (one per request, at

@@ -255,3 +255,30 @@ def test_mois_finishes_the_old_day_at_midnight(monkeypatch):
         sns, state = polled(state)
     assert 4 in sns and 5 in sns  # the late record of the old day, then the new day's
     assert state == {"day": "20250102", "total": 1}
+
+
+def test_mois_reads_every_day_since_its_cursor_within_the_catch_up_window(monkeypatch):
+    template = json.loads((SHARED / "mois" / "mixed_rows.json").read_text())
+    days = ["20241229", "20241230", "20241231", "20250101", "20250102"]
+    rows = {day: [{**template["body"][2], "SN": i, "CRT_DT": f"{day[:4]}/{day[4:6]}/{day[6:]} 12:00:00"}]
+            for i, day in enumerate(days)}
+
+    def page(path):
+        query = dict(p.split("=", 1) for p in path.split("?", 1)[1].split("&"))
+        day_rows = rows[query["crtDt"]]
+        return json.dumps({**template, "totalCount": len(day_rows), "body": day_rows}).encode(), "application/json"
+
+    monkeypatch.setenv("TEST_MOIS_KEY", "good-key")
+    with serve({"/mois": page}) as server:
+        def polled(state, catch_up_days=2):
+            source = MoisSource(url=f"{server.url}/mois", key_env="TEST_MOIS_KEY", rows=10,
+                                catch_up_days=catch_up_days, today=lambda: "20250102")
+            deliveries, state = source.poll(state)
+            return [row["SN"] for d in deliveries for row in json.loads(d.data)["body"]], state
+
+        # Down since the 30th (one record read): the rest of the 30th, the 31st, the 1st, today.
+        sns, state = polled({"day": "20241230", "total": 0}, catch_up_days=3)
+        assert sns == [1, 2, 3, 4] and state == {"day": "20250102", "total": 1}
+        # Down longer than the window: days before today - 2 are skipped, none is lost inside it.
+        sns, state = polled({"day": "20241229", "total": 0})
+        assert sns == [2, 3, 4] and state == {"day": "20250102", "total": 1}
