@@ -10,11 +10,15 @@ content type. The API key comes from an environment variable at poll time and is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
 import math
 import os
+import socket
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -110,6 +114,74 @@ class FetchResult:
     last_modified: str | None
 
 
+class _Watchdog:
+    """Shuts down the sockets of one fetch when its deadline passes.
+
+    Socket timeouts bound each operation, not the sum: a server that sends its headers (or the
+    headers of each redirect) a byte at a time could otherwise hold a poll for hours. Every
+    connection the fetch opens is armed when it connects; a blocked read then ends at the deadline
+    and the fetch reports the timeout.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self._timers: list[threading.Timer] = []
+
+    def connection(self, base: type[http.client.HTTPConnection]):
+        """A factory of ``base`` connections (what ``do_open`` calls) armed on connect."""
+
+        def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            connection = base(host, **kwargs)
+            connect = connection.connect
+
+            def armed_connect() -> None:
+                connect()
+                self._arm(connection.sock)
+
+            connection.connect = armed_connect  # type: ignore[method-assign]
+            return connection
+
+        return make
+
+    def _arm(self, sock: socket.socket) -> None:
+        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), _shut_down, (sock,))
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def disarm(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: the fetch is over
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def http_open(self, req):
+        return self.do_open(self.watchdog.connection(http.client.HTTPConnection), req)
+
+
+class _WatchedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def https_open(self, req):
+        # The default context, as HTTPSHandler() without one: system CAs, hostnames checked.
+        return self.do_open(self.watchdog.connection(http.client.HTTPSConnection), req,
+                            context=ssl.create_default_context())
+
+
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, allowed_hosts):
         self.allowed_hosts = allowed_hosts
@@ -132,9 +204,10 @@ def fetch(
 ) -> FetchResult:
     """GET ``url`` within bounds; a 304 (``If-None-Match``/``If-Modified-Since``) gives empty data.
 
-    ``timeout`` bounds each socket operation (connect, each read) and the body as a whole: the body
-    is read in chunks against a total deadline, so a server that drips a byte now and then cannot
-    hold a poll for longer than about ``timeout`` plus one read.
+    ``timeout`` bounds each socket operation (connect, each read) and the whole fetch: at the
+    deadline the connections are shut down (:class:`_Watchdog`), and the body is read in chunks
+    against the same deadline, so a server that drips its headers or body a byte now and then
+    cannot hold a poll for longer than about ``timeout`` plus one connect.
 
     Raises:
         SourceError: host or scheme not allowed, HTTP error, timeout, too large, wrong content
@@ -149,8 +222,9 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    opener = urllib.request.build_opener(_CheckedRedirects(tuple(allowed_hosts)))
-    deadline = time.monotonic() + timeout
+    watchdog = _Watchdog(time.monotonic() + timeout)
+    opener = urllib.request.build_opener(_CheckedRedirects(tuple(allowed_hosts)), _WatchedHTTP(watchdog),
+                                         _WatchedHTTPS(watchdog))
     try:
         with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
             content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -160,7 +234,7 @@ def fetch(
             expected = int(length) if length and length.strip().isdigit() else None
             if expected is not None and expected > max_bytes:
                 raise SourceError(f"{shown}: Content-Length {length} is over the {max_bytes}-byte cap")
-            data = _read_body(response, shown, max_bytes, deadline, timeout)
+            data = _read_body(response, shown, max_bytes, watchdog, timeout)
             if expected is not None and len(data) != expected:
                 raise SourceError(f"{shown}: body is {len(data)} bytes but Content-Length said {expected}: "
                                   "the connection closed early")
@@ -170,28 +244,33 @@ def fetch(
         if err.code == 304:
             return FetchResult(url, 304, b"", "", etag, last_modified)
         raise SourceError(f"{shown}: HTTP {err.code} {err.reason}") from None
-    except urllib.error.URLError as err:
-        raise SourceError(f"{shown}: {redact(str(err.reason))}") from None
-    except TimeoutError:
-        raise SourceError(f"{shown}: no answer within {timeout:g} s") from None
-    except (OSError, http.client.HTTPException) as err:  # reset, closed mid-body, malformed response
+    except (OSError, http.client.HTTPException) as err:  # timeout, reset, closed early, malformed response
+        if watchdog.expired() or isinstance(err, TimeoutError):
+            raise SourceError(f"{shown}: no complete answer within {timeout:g} s") from None
+        if isinstance(err, urllib.error.URLError):
+            raise SourceError(f"{shown}: {redact(str(err.reason))}") from None
         raise SourceError(f"{shown}: {type(err).__name__}: {redact(str(err)) or 'connection failed'}") from None
+    finally:
+        watchdog.disarm()
 
 
 #: Bytes asked for per read of a body (a read returns what has arrived, up to this).
 _CHUNK = 64 * 1024
 
 
-def _read_body(response, shown: str, max_bytes: int, deadline: float, timeout: float) -> bytes:
+def _read_body(response, shown: str, max_bytes: int, watchdog: _Watchdog, timeout: float) -> bytes:
     """The body, read chunk by chunk (``read1``: one receive each, so the deadline is checked between
-    the arrivals of a slow body) until the end, the size cap or the deadline."""
+    the arrivals of a slow body) until the end, the size cap or the deadline (where the watchdog
+    shuts the socket, a read ends early: that is a timeout, not the end of the body)."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        if time.monotonic() > deadline:
+        if watchdog.expired():
             raise SourceError(f"{shown}: body not complete within {timeout:g} s ({size} bytes so far)")
         chunk = response.read1(_CHUNK)
         if not chunk:
+            if watchdog.expired():
+                continue  # reported above
             return b"".join(chunks)
         size += len(chunk)
         if size > max_bytes:

@@ -202,6 +202,20 @@ def test_dripping_server_cannot_hold_a_fetch_past_its_timeout():
         assert time.monotonic() - start < 5 * timeout  # the whole body would take minutes
 
 
+def test_dripping_headers_cannot_hold_a_fetch_past_its_timeout():
+    def respond(sock):  # the status line and headers a byte every 0.2 s: no read waits long, the whole does
+        for byte in headers(len(CAP)) * 20:
+            sock.sendall(bytes([byte]))
+            time.sleep(0.2)
+
+    timeout = 0.5
+    with raw_server(respond) as server:
+        start = time.monotonic()
+        with pytest.raises(SourceError, match=r"no complete answer within 0\.5 s"):
+            fetch(f"{server.url}/cap.xml", allowed_hosts=HOSTS, timeout=timeout)
+        assert time.monotonic() - start < 5 * timeout  # the headers alone would take about a minute
+
+
 def test_a_flaky_feed_entry_does_not_fail_the_poll():
     feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:x:reset</id><link href="/reset.xml"/>'
             b'</entry><entry><id>urn:x:good</id><link href="/good.xml"/></entry></feed>')
