@@ -53,15 +53,8 @@ def serve(routes: dict[str, Route]) -> Iterator[Served]:
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    served.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler), served):
         yield served
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def headers(length: int, content_type: str = "application/xml") -> bytes:
@@ -98,12 +91,18 @@ def raw_server(respond: Callable[[socket.socket], None]) -> Iterator[Served]:
         daemon_threads = True
         allow_reuse_address = True
 
-    server = Server(("127.0.0.1", 0), Handler)
+    with _serving(Server(("127.0.0.1", 0), Handler), served):
+        yield served
+
+
+@contextmanager
+def _serving(server: socketserver.BaseServer, served: Served) -> Iterator[None]:
+    """Run ``server`` in a thread while the block runs; its URL goes into ``served``."""
     served.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield served
+        yield
     finally:
         server.shutdown()
         server.server_close()
