@@ -192,16 +192,12 @@ def render_alert_video(
     """
     # 1. Check inputs
     from cinema_dag.cinemagraph import (
-        CinemagraphRenderer,
-        build_ldi,
-        camera_path,
         default_camera_kind,
-        disparity_to_depth,
-        motion_field,
+        make_cinemagraph,
         write_mp4,
         write_poster,
     )
-    from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_loop, render_still_pass
+    from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_render
     from cinema_dag.text.prompts import generate_prompts
     from cinema_dag.vision.depth import estimate_depth
     from cinema_dag.vision.generate import generate_images
@@ -229,23 +225,14 @@ def render_alert_video(
     with _timed(timings, "depth"):
         disparity = estimate_depth(models.depth, [image])[0]
 
-    # 3. Cinemagraph (make_cinemagraph's stages, keeping the renderer for frame N), measured
+    # 3. Cinemagraph, measured
     camera = settings.camera or default_camera_kind(disaster.key)
-    path = camera_path(camera, settings.num_frames, seed=settings.seed)
     with _timed(timings, "cinemagraph"):
-        depth = disparity_to_depth(disparity)
-        ldi = build_ldi(np.asarray(image), depth)
-        flow = motion_field(disaster.key, mask.mask, depth, seed=settings.seed)
-        renderer = CinemagraphRenderer(ldi, flow, num_frames=settings.num_frames, camera=path, device=device,
-                                       seed=settings.seed)
-        rendered = renderer.render()
+        rendered = make_cinemagraph(np.asarray(image), disparity, mask.mask, disaster.key, seed=settings.seed,
+                                    num_frames=settings.num_frames, camera=camera, device=device)
     with _timed(timings, "measure"):
-        # Frame N is rendered only to prove that it reproduces frame 0 (the seam).
-        frame_n = renderer.render_frame(settings.num_frames)[0].cpu().numpy()
-        # A moving camera's flicker shows only with the camera still: a few frames of the same loop.
-        still = None if path.is_still else render_still_pass(renderer)
-        quality = measure_loop(rendered.frames, frame_n, ldi.colors[0], flow, rendered.stats,
-                               still_camera=path.is_still, still_frames=still)
+        quality = measure_render(rendered.renderer, rendered.frames, rendered.stats, rendered.ldi.colors[0],
+                                 rendered.flow)
         checks = check_loop(quality, settings.loop_thresholds or LoopThresholds())
     if any(checks[c].passed is False for c in BLOCKING_LOOP_CHECKS):
         raise LoopQualityError(quality, checks)

@@ -137,7 +137,7 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
         write_json,
     )
     from cinema_dag.cinemagraph import CinemagraphRenderer, camera_path, write_gif, write_mp4, write_poster
-    from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_loop, render_still_pass
+    from cinema_dag.cinemagraph.quality import LoopThresholds, check_loop, measure_render
     from cinema_dag.previews import gif_markdown
 
     key = context.partition_key
@@ -160,20 +160,14 @@ def cinemagraphs(context: dg.AssetExecutionContext, config: CinemagraphConfig, s
             for kind in kinds:
                 for seed in config.seeds:
                     path = camera_path(kind, config.num_frames, scale=config.camera_scale, seed=seed)
-                    options = dict(device=torch_device, seed=seed, kernel=config.kernel, crossfade=config.crossfade,
-                                   fill_holes=config.fill_holes)
                     with timed(context, "render", timings, f"image {i}, {kind}, seed {seed}"):
                         renderer = CinemagraphRenderer(ldi, flow, num_frames=config.num_frames, camera=path,
-                                                       **options)
+                                                       device=torch_device, seed=seed, kernel=config.kernel,
+                                                       crossfade=config.crossfade, fill_holes=config.fill_holes)
                         result = renderer.render()
                     with timed(context, "measure", timings):
-                        # Frame N is rendered only to prove it reproduces frame 0 (the seam).
-                        frame_n = renderer.render_frame(config.num_frames)[0].cpu().numpy()
-                        # Flicker needs a still camera: the same loop, a few frames, camera still.
-                        still = (render_still_pass(renderer, config.still_pass_frames)
-                                 if config.still_pass and not path.is_still else None)
-                        quality = measure_loop(result.frames, frame_n, ldi.colors[0], flow, result.stats,
-                                               still_camera=path.is_still, still_frames=still)
+                        quality = measure_render(renderer, result.frames, result.stats, ldi.colors[0], flow,
+                                                 config.still_pass_frames if config.still_pass else None)
                         verdict = check_loop(quality, thresholds)
                     frames = _resize(result.frames, config.width)
                     name = cinemagraph_stem(i, kind, seed)

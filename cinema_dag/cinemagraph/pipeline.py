@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ._checks import check_image, check_map, check_mask, check_same_size
-from .animate import DEFAULT_NUM_FRAMES, render_cinemagraph
+from .animate import DEFAULT_NUM_FRAMES, CinemagraphRenderer
 from .camera import CameraPath, default_camera_kind
 from .depth import DEFAULT_MAX_DEPTH, disparity_to_depth
 from .ldi import DEFAULT_NUM_LAYERS, Inpainter, LayeredDepthImage, build_ldi
@@ -29,6 +29,8 @@ class CinemagraphResult:
         ldi: the layered depth image.
         flow: ``float32 (H, W, 2)`` velocity, px/frame.
         stats: render statistics (see :class:`~cinema_dag.cinemagraph.animate.RenderResult`).
+        renderer: the prepared renderer, for more frames of the same loop (frame N for the seam, a
+            still-camera pass with :meth:`~cinema_dag.cinemagraph.animate.CinemagraphRenderer.with_camera`).
     """
 
     frames: np.ndarray
@@ -36,6 +38,7 @@ class CinemagraphResult:
     ldi: LayeredDepthImage
     flow: np.ndarray
     stats: dict[str, Any]
+    renderer: CinemagraphRenderer
 
 
 def make_cinemagraph(
@@ -82,5 +85,7 @@ def make_cinemagraph(
     ldi = build_ldi(image, depth, num_layers=num_layers, inpainter=inpainter)
     flow = motion_field(disaster, mask, depth, arrows=arrows, seed=seed)
     path = default_camera_kind(disaster) if camera is None else camera
-    result = render_cinemagraph(ldi, flow, num_frames=num_frames, camera=path, device=device, seed=seed)
-    return CinemagraphResult(frames=result.frames, depth=depth, ldi=ldi, flow=flow, stats=result.stats)
+    renderer = CinemagraphRenderer(ldi, flow, num_frames=num_frames, camera=path, device=device, seed=seed)
+    result = renderer.render()
+    return CinemagraphResult(frames=result.frames, depth=depth, ldi=ldi, flow=flow, stats=result.stats,
+                             renderer=renderer)

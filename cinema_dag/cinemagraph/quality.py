@@ -64,6 +64,7 @@ __all__ = [
     "DEFAULT_MIN_SHARPNESS",
     "DEFAULT_MAX_SHARPNESS_JUMP",
     "measure_loop",
+    "measure_render",
     "check_loop",
 ]
 
@@ -484,6 +485,25 @@ def measure_loop(
         sharpness_jump=sharp_jump,
         notes=notes,
     )
+
+
+def measure_render(renderer: Any, frames: np.ndarray, stats: dict[str, Any], source: np.ndarray, flow: np.ndarray,
+                   still_pass_frames: int | None = DEFAULT_STILL_PASS_FRAMES) -> LoopQuality:
+    """:func:`measure_loop` of the loop a renderer just rendered: frame N rendered once more (the
+    seam) and, when its camera moves, a still-camera pass (:func:`render_still_pass`) for flicker.
+
+    Args:
+        renderer: the :class:`~cinema_dag.cinemagraph.animate.CinemagraphRenderer` that rendered it.
+        frames, stats: its ``RenderResult`` (frames ``0 .. N-1`` and statistics).
+        source, flow: the picture and the velocity field the loop was made from.
+        still_pass_frames: frames of the still pass; ``None`` or 0: no pass (a moving camera's
+            flicker is then ``None``, with the reason in ``notes``).
+    """
+    # Frame N is rendered only to prove that it reproduces frame 0 (the seam).
+    frame_n = renderer.render_frame(renderer.num_frames)[0].cpu().numpy()
+    still_camera = renderer.path.is_still
+    still = render_still_pass(renderer, still_pass_frames) if still_pass_frames and not still_camera else None
+    return measure_loop(frames, frame_n, source, flow, stats, still_camera=still_camera, still_frames=still)
 
 
 def check_loop(quality: LoopQuality, thresholds: LoopThresholds = LoopThresholds()) -> dict[str, LoopCheck]:
